@@ -86,6 +86,11 @@ type Options struct {
 	// LinkBase replaces scheme and host in Link headers, to mimic openQA
 	// behind a proxy announcing an internal name.
 	LinkBase string
+	// StrictGETAuth verifies the signature of GET requests that carry an
+	// API key and answers 403 when it is wrong. openQA's public routes do
+	// not fail auth; this is stricter on purpose, to catch signing bugs in
+	// query strings.
+	StrictGETAuth bool
 	// PerlNumbers renders ids and priorities as JSON strings, as Perl
 	// sometimes does.
 	PerlNumbers bool
@@ -195,7 +200,7 @@ func (s *Server) AddJobGroup(g JobGroup) {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	api := func(pattern, name string, h http.HandlerFunc) {
-		mux.Handle(pattern, s.withFault(name, h))
+		mux.Handle(pattern, s.withFault(name, s.maybeAuth(h)))
 	}
 	api("POST /api/v1/isos", "isos", s.handlePostISOs)
 	api("GET /api/v1/jobs", "jobs", s.handleListJobs)
@@ -246,6 +251,18 @@ func (s *Server) authenticate(r *http.Request, need Level) (User, string) {
 		return User{}, "Operator level required"
 	}
 	return u, ""
+}
+
+// maybeAuth applies StrictGETAuth.
+func (s *Server) maybeAuth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.StrictGETAuth && r.Method == http.MethodGet && r.Header.Get("X-API-Key") != "" {
+			if _, ok := s.requireAuth(w, r, 0); !ok {
+				return
+			}
+		}
+		h(w, r)
+	}
 }
 
 // requireAuth writes openQA's 403 and returns false when auth fails.
