@@ -50,8 +50,6 @@ func (d *fileDecoder) unknown(key *yaml.Node, where string) {
 	d.add(sev, lineOf(key), "unknown key %q in %s", key.Value, where)
 }
 
-func (d *fileDecoder) hasErrors() bool { return HasErrors(d.problems) }
-
 func lineOf(n *yaml.Node) int {
 	if n == nil {
 		return 0
