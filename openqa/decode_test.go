@@ -2,6 +2,7 @@ package openqa
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -183,4 +184,29 @@ func TestTimestamp(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "null", string(b))
 	})
+}
+
+func TestNextLink(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		link []string
+		want string
+	}{
+		{name: "mojo style", link: []string{`<http://o/api/v1/jobs?limit=2&offset=2>; rel="next", <http://o/api/v1/jobs?limit=2&offset=0>; rel="first"`}, want: "http://o/api/v1/jobs?limit=2&offset=2"},
+		{name: "single quotes and order", link: []string{`<http://o/a>; rel='first', <http://o/b>; rel='next'`}, want: "http://o/b"},
+		{name: "several rels and repeated headers", link: []string{`<http://o/a>; rel="first"`, `<http://o/c?x=1,2>; title="t"; rel="prev next"`}, want: "http://o/c?x=1,2"},
+		{name: "no next", link: []string{`<http://o/a>; rel="first"`}},
+		{name: "none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := http.Header{}
+			for _, l := range tt.link {
+				h.Add("Link", l)
+			}
+			require.Equal(t, tt.want, NextLink(h))
+		})
+	}
 }
