@@ -1,0 +1,258 @@
+package giteafake
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// CreateComment posts an issue comment on a PR as login, emits
+// pull_request_comment "created", and returns the comment id.
+func (s *Server) CreateComment(owner, name string, number int64, login, body string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, u, err := s.pullAndUser(owner, name, number, login)
+	if err != nil {
+		return 0, err
+	}
+	return s.createCommentLocked(p, u, body).id, nil
+}
+
+func (s *Server) createCommentLocked(p *pull, u *user, body string) *comment {
+	c := s.addTimeline(p, &comment{typ: "comment", poster: u, body: body})
+	s.emitComment(c, "created", u, nil)
+	return c
+}
+
+// EditComment replaces a comment's body and emits "edited" with changes.body.from.
+func (s *Server) EditComment(owner, name string, id int64, login, body string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.repoLocked(owner, name)
+	if err != nil {
+		return err
+	}
+	u, err := s.userLocked(login)
+	if err != nil {
+		return err
+	}
+	_, err = s.editCommentLocked(r, id, u, body)
+	return err
+}
+
+func (s *Server) findComment(r *repo, id int64) *comment {
+	for _, p := range r.pulls {
+		for _, c := range p.timeline {
+			if c.id == id && c.typ == "comment" {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) editCommentLocked(r *repo, id int64, u *user, body string) (*comment, error) {
+	c := s.findComment(r, id)
+	if c == nil {
+		return nil, notFound()
+	}
+	if c.poster != u && !s.isRepoAdmin(r, u) {
+		return nil, errf(http.StatusForbidden, "user is not the comment poster")
+	}
+	old := c.body
+	c.body = body
+	c.updated = s.now()
+	s.emitComment(c, "edited", u, &old)
+	return c, nil
+}
+
+// DeleteComment removes a comment and emits "deleted".
+func (s *Server) DeleteComment(owner, name string, id int64, login string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.repoLocked(owner, name)
+	if err != nil {
+		return err
+	}
+	u, err := s.userLocked(login)
+	if err != nil {
+		return err
+	}
+	return s.deleteCommentLocked(r, id, u)
+}
+
+func (s *Server) deleteCommentLocked(r *repo, id int64, u *user) error {
+	c := s.findComment(r, id)
+	if c == nil {
+		return notFound()
+	}
+	if c.poster != u && !s.isRepoAdmin(r, u) {
+		return errf(http.StatusForbidden, "user is not the comment poster")
+	}
+	p := c.pull
+	kept := p.timeline[:0]
+	for _, x := range p.timeline {
+		if x != c {
+			kept = append(kept, x)
+		}
+	}
+	p.timeline = kept
+	s.emitComment(c, "deleted", u, nil)
+	return nil
+}
+
+// handleListComments returns all comments (Gitea ignores paging here) with
+// optional since/before (RFC 3339) filters.
+func handleListComments(rc *reqCtx) {
+	s := rc.s
+	q := rc.r.URL.Query()
+	var since, before time.Time
+	for name, dst := range map[string]*time.Time{"since": &since, "before": &before} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				rc.fail(errf(http.StatusUnprocessableEntity, "invalid %s: %v", name, err))
+				return
+			}
+			*dst = t
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.pullFromRequest(rc)
+	if err != nil {
+		rc.fail(err)
+		return
+	}
+	out := []*apiComment{}
+	for _, c := range p.timeline {
+		if c.typ != "comment" || (!since.IsZero() && c.updated.Before(since)) || (!before.IsZero() && !c.updated.Before(before)) {
+			continue
+		}
+		out = append(out, s.toComment(c))
+	}
+	rc.w.Header().Set("X-Total-Count", fmt.Sprint(len(out)))
+	rc.json(http.StatusOK, out)
+}
+
+func handleCreateComment(rc *reqCtx) {
+	s := rc.s
+	var body struct {
+		Body string `json:"body"`
+	}
+	if err := rc.decode(&body); err != nil {
+		rc.fail(err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.pullFromRequest(rc)
+	if err != nil {
+		rc.fail(err)
+		return
+	}
+	c := s.createCommentLocked(p, rc.doer, body.Body)
+	rc.json(http.StatusCreated, s.toComment(c))
+}
+
+func handleGetComment(rc *reqCtx) {
+	s := rc.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	if err != nil {
+		rc.fail(err)
+		return
+	}
+	id, perr := rc.paramInt("id")
+	if perr != nil {
+		rc.fail(perr)
+		return
+	}
+	c := s.findComment(r, id)
+	if c == nil {
+		rc.fail(notFound())
+		return
+	}
+	rc.json(http.StatusOK, s.toComment(c))
+}
+
+func handleEditComment(rc *reqCtx) {
+	s := rc.s
+	var body struct {
+		Body string `json:"body"`
+	}
+	if err := rc.decode(&body); err != nil {
+		rc.fail(err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	if err != nil {
+		rc.fail(err)
+		return
+	}
+	id, perr := rc.paramInt("id")
+	if perr != nil {
+		rc.fail(perr)
+		return
+	}
+	c, err := s.editCommentLocked(r, id, rc.doer, body.Body)
+	if err != nil {
+		rc.fail(err)
+		return
+	}
+	rc.json(http.StatusOK, s.toComment(c))
+}
+
+func handleDeleteComment(rc *reqCtx) {
+	s := rc.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	if err != nil {
+		rc.fail(err)
+		return
+	}
+	id, perr := rc.paramInt("id")
+	if perr != nil {
+		rc.fail(perr)
+		return
+	}
+	if err := s.deleteCommentLocked(r, id, rc.doer); err != nil {
+		rc.fail(err)
+		return
+	}
+	rc.w.WriteHeader(http.StatusNoContent)
+}
+
+// handleTimeline lists the PR's timeline entries (pull_push, review_request,
+// label, comment, review, close, reopen, merge_pull), paged.
+func handleTimeline(rc *reqCtx) {
+	s := rc.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.pullFromRequest(rc)
+	if err != nil {
+		rc.fail(err)
+		return
+	}
+	page, limit := rc.listOptions()
+	start, end := pageBounds(len(p.timeline), page, limit)
+	out := []*apiTimelineComment{}
+	for _, c := range p.timeline[start:end] {
+		tc := &apiTimelineComment{
+			ID: c.id, Type: c.typ, HTMLURL: fmt.Sprintf("%s#issuecomment-%d", s.pullHTMLURL(p), c.id),
+			PRURL: s.pullHTMLURL(p), Poster: s.toUser(c.poster, true), Body: c.body,
+			Created: c.created, Updated: c.updated, RefAction: "none", ReviewID: c.reviewID,
+			Assignee: s.toUser(c.assignee, true), AssigneeTeam: s.toTeam(c.assigneeTeam), RemovedAssignee: c.removed,
+		}
+		if c.label != nil {
+			tc.Label = s.toLabel(p.repo, c.label)
+		}
+		out = append(out, tc)
+	}
+	rc.setPaging(len(p.timeline), page, limit, true)
+	rc.json(http.StatusOK, out)
+}
