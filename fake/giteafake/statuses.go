@@ -105,6 +105,9 @@ func (s *Server) statusRepoAndCommit(rc *reqCtx, param string) (*repo, *commit, 
 		return nil, nil, err
 	}
 	c := s.resolveRef(r, rc.param(param))
+	if c == nil {
+		return nil, nil, notFound()
+	}
 	return r, c, nil
 }
 
@@ -148,10 +151,7 @@ func handleListStatuses(rc *reqCtx) {
 		rc.fail(err)
 		return
 	}
-	var rows []*commitStatus
-	if c != nil {
-		rows = append(rows, r.statuses[c.sha]...)
-	}
+	rows := append([]*commitStatus(nil), r.statuses[c.sha]...)
 	q := rc.r.URL.Query()
 	if state := q.Get("state"); state != "" {
 		kept := rows[:0]
@@ -190,7 +190,7 @@ func handleCombinedStatus(rc *reqCtx) {
 		rc.fail(err)
 		return
 	}
-	if c == nil || len(r.statuses[c.sha]) == 0 {
+	if len(r.statuses[c.sha]) == 0 {
 		rc.json(http.StatusOK, &apiCombinedStatus{})
 		return
 	}
