@@ -252,12 +252,14 @@ func VerdictFor(in VerdictInput) Verdict {
 }
 
 type evaluator struct {
-	in      VerdictInput
-	ids     []string
-	dev     *regexp.Regexp
-	reasons []Reason
-	accepts []Acceptance
-	counts  Counts
+	in  VerdictInput
+	ids []string
+	dev *regexp.Regexp
+	// devNames memoises dev against group names.
+	devNames map[string]bool
+	reasons  []Reason
+	accepts  []Acceptance
+	counts   Counts
 	// ownCounted counts the PR's own (non-aggregate) counted jobs.
 	ownCounted int
 	// known holds every run key that has at least one job, dev groups included.
@@ -342,8 +344,20 @@ func (e *evaluator) jobs(list []JobInput, aggregate bool) {
 }
 
 func (e *evaluator) isDev(j JobInput) bool {
-	if j.GroupName != "" && e.dev.MatchString(j.GroupName) {
-		return true
+	if j.GroupName != "" {
+		// Thousands of jobs share a handful of groups; the regexp is the
+		// slowest step of a verdict, so each name is matched once.
+		dev, seen := e.devNames[j.GroupName]
+		if !seen {
+			if e.devNames == nil {
+				e.devNames = map[string]bool{}
+			}
+			dev = e.dev.MatchString(j.GroupName)
+			e.devNames[j.GroupName] = dev
+		}
+		if dev {
+			return true
+		}
 	}
 	for _, p := range e.in.DevParentGroups {
 		if (j.ParentGroupID != 0 && p == strconv.FormatInt(j.ParentGroupID, 10)) || (j.ParentGroupName != "" && p == j.ParentGroupName) {
@@ -427,12 +441,12 @@ func (e *evaluator) verdict() Verdict {
 	for _, r := range e.in.Runs {
 		if r.Scheduled && r.Error == "" && r.JobCount > 0 && !e.known[r.Key] {
 			e.add(Reason{Code: ReasonRunUnsynced, RunKey: r.Key, Aggregate: r.Aggregate,
-				Message: fmt.Sprintf("openQA created %d jobs for %s that are not known yet", r.JobCount, r.Key)})
+				Message: fmt.Sprintf("the jobs of %s are not known yet (openQA created %d)", r.Key, r.JobCount)})
 		}
 	}
 	if e.counts.Running > 0 {
 		e.add(Reason{Code: ReasonJobsRunning,
-			Message: fmt.Sprintf("%d of %d openQA jobs are not finished yet", e.counts.Running, e.counts.Total)})
+			Message: fmt.Sprintf("%d of %d openQA jobs still running", e.counts.Running, e.counts.Total)})
 	}
 	v := Verdict{Counts: e.counts, Acceptances: e.accepts}
 	switch {
