@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"testing"
@@ -253,6 +254,13 @@ func TestVerdictFor(t *testing.T) {
 		{
 			name:   "obsolete jobs are ignored",
 			in:     gate.VerdictInput{Runs: oneRun, Jobs: []gate.JobInput{job(1, "a@64bit", "passed"), job(2, "b@64bit", "failed", obsolete), job(3, "c@64bit", "", running, obsolete)}},
+			state:  gate.VerdictPassed,
+			codes:  []gate.ReasonCode{},
+			counts: gate.Counts{Passed: 1, Total: 1},
+		},
+		{
+			name:   "an obsolete newest job hides its older failure, as qem-bot dedupes first",
+			in:     gate.VerdictInput{Runs: oneRun, Jobs: []gate.JobInput{job(1, "a@64bit", "passed"), job(2, "b@64bit", "failed"), job(3, "b@64bit", "", running, obsolete)}},
 			state:  gate.VerdictPassed,
 			codes:  []gate.ReasonCode{},
 			counts: gate.Counts{Passed: 1, Total: 1},
@@ -519,6 +527,24 @@ func TestVerdictForEmptySlicesEncodeAsLists(t *testing.T) {
 	v := gate.VerdictFor(gate.VerdictInput{Runs: oneRun, Jobs: []gate.JobInput{job(1, "a@64bit", "passed")}})
 	require.NotNil(t, v.Reasons)
 	require.NotNil(t, v.Acceptances)
+}
+
+func TestVerdictJSON(t *testing.T) {
+	t.Parallel()
+	v := gate.VerdictFor(gate.VerdictInput{Runs: oneRun, Pull: pull42, Jobs: []gate.JobInput{
+		job(1, "a@64bit", "failed"), job(2, "b@64bit", "failed", comment(5, "alice", "@review:acceptable_for:submission_42:ok")),
+	}})
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	require.JSONEq(t, `{
+		"state": "failed",
+		"reasons": [{"code": "job_failed", "blocking": true, "job_id": 1, "scenario": "a@64bit", "run_key": "`+runA+`",
+			"group": "Maintenance: SLE 16.0 Incidents", "contact": "@qe-core", "url": "https://openqa.example.test/tests/1",
+			"result": "failed", "message": "job 1 (a@64bit, group Maintenance: SLE 16.0 Incidents) failed"}],
+		"counts": {"passed": 0, "failed": 1, "running": 0, "stopped": 0, "accepted": 1, "total": 2},
+		"acceptances": [{"job_id": 2, "rule": "acceptable_for", "comment_id": 5, "reason": "ok", "by": "alice",
+			"group": "Maintenance: SLE 16.0 Incidents", "url": "https://openqa.example.test/tests/2", "result": "failed", "scenario": "b@64bit"}]
+	}`, string(b))
 }
 
 func TestClassifyJob(t *testing.T) {
