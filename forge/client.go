@@ -192,10 +192,12 @@ func (c *Client) backoff(try int, err error) time.Duration {
 // pageFunc fetches one page (1-based) of limit items.
 type pageFunc[T any] func(ctx context.Context, g *gitea.Client, page, limit int) ([]T, *gitea.Response, error)
 
-// readAll pages fetch to the end. It stops on a short page, once
-// X-Total-Count items are in, or when the server ignored the limit and sent
-// everything at once (issue comments), so it needs neither Link headers
-// (the review list has none) nor a trailing empty page.
+// readAll pages fetch to the end. With X-Total-Count (every list Gitea
+// serves sets it) it reads until that many items are in or a page comes back
+// empty, so an instance whose MAX_RESPONSE_ITEMS is below 50 is still read
+// whole; without it a short page ends the list. It needs no Link header (the
+// review list has none) and copes with an endpoint that ignores page= and
+// sends everything at once (issue comments).
 func readAll[T any](ctx context.Context, c *Client, op, target string, fetch pageFunc[T]) ([]T, error) {
 	var all []T
 	for page := 1; page <= maxPages; page++ {
@@ -218,7 +220,14 @@ func readAll[T any](ctx context.Context, c *Client, op, target string, fetch pag
 				total = n
 			}
 		}
-		if len(items) < pageSize || len(items) > pageSize || (total >= 0 && len(all) >= total) {
+		switch {
+		case len(items) == 0, len(items) > pageSize:
+			return all, nil
+		case total >= 0:
+			if len(all) >= total {
+				return all, nil
+			}
+		case len(items) < pageSize:
 			return all, nil
 		}
 	}

@@ -55,8 +55,8 @@ type Pull struct {
 	CreatedAt          time.Time `json:"created_at"`
 }
 
-// ChangedFile is one file a PR touches. Status is Gitea's: added, modified,
-// deleted, renamed, copied, changed, unchanged.
+// ChangedFile is one file a PR touches. Status is Gitea's: added, changed,
+// deleted, renamed, copied, unchanged.
 type ChangedFile struct {
 	Filename         string `json:"filename"`
 	Status           string `json:"status"`
