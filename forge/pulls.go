@@ -114,6 +114,8 @@ func (c *Client) RawFile(ctx context.Context, repo, ref, path string) ([]byte, e
 // /commits/{sha}/pull first; when that knows no open PR headed at sha (404,
 // or it names a merged PR or one where sha is an older commit) it scans the
 // open PRs, which is authoritative. No PR is an empty result, not an error.
+// The endpoint names one PR, so when it answers, a second open PR with the
+// same head (the same branch proposed to two bases) is not reported.
 func (c *Client) PullsForCommit(ctx context.Context, repo, sha string) ([]Pull, error) {
 	owner, name, err := ParseRepo(repo)
 	if err != nil {
