@@ -1,0 +1,39 @@
+# qemgate — the two commands that matter are `make run` and `make test`.
+# Both start a throwaway PostgreSQL (scripts/pg.sh) unless a URL is given.
+
+GO        ?= go
+CONFIG    ?= deploy/qemgate.example.yaml
+PKGS      ?= ./...
+TESTFLAGS ?= -race -timeout 8m
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+
+.PHONY: run test build lint bench sandbox fmt clean
+
+## run: start qemgate with the example config (and a throwaway PostgreSQL when QEMGATE_DATABASE_URL is unset)
+run: build
+	scripts/pg.sh QEMGATE_DATABASE_URL bin/qemgate serve --config $(CONFIG)
+
+## test: run every test against a real PostgreSQL (QEMGATE_TEST_DATABASE_URL, or a throwaway one)
+test:
+	scripts/pg.sh QEMGATE_TEST_DATABASE_URL $(GO) test $(TESTFLAGS) $(PKGS)
+
+## build: build bin/qemgate
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/qemgate ./cmd/qemgate
+
+## lint: gofmt, go vet and staticcheck, as CI runs them
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+## bench: the benchmarks whose numbers are in docs/benchmarks.md
+bench:
+	scripts/pg.sh QEMGATE_TEST_DATABASE_URL $(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin .pg

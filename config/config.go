@@ -1,0 +1,375 @@
+// Package config loads qemgate's configuration: a YAML file plus QEMGATE_*
+// environment overrides and *_FILE secrets, validated all at once.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole effective configuration of one qemgate process.
+type Config struct {
+	Listen          string   `yaml:"listen"`
+	DatabaseURL     string   `yaml:"database_url"`
+	PublicURL       string   `yaml:"public_url"`
+	DryRun          bool     `yaml:"dry_run"`
+	AdminToken      string   `yaml:"admin_token"`
+	AdminTokenFile  string   `yaml:"admin_token_file"`
+	DatabaseURLFile string   `yaml:"database_url_file"`
+	AutoMigrate     bool     `yaml:"auto_migrate"`
+	LogLevel        string   `yaml:"log_level"`
+	ShutdownWait    Duration `yaml:"shutdown_timeout"`
+
+	Gitea     Gitea     `yaml:"gitea"`
+	OpenQA    OpenQA    `yaml:"openqa"`
+	Metadata  Metadata  `yaml:"metadata"`
+	Webhooks  Webhooks  `yaml:"webhooks"`
+	Poll      Poll      `yaml:"poll"`
+	Retention Retention `yaml:"retention"`
+	Workers   Workers   `yaml:"workers"`
+}
+
+// Gitea is where pull requests come from and where verdicts go.
+type Gitea struct {
+	URL                string   `yaml:"url"`
+	Token              string   `yaml:"token"`
+	TokenFile          string   `yaml:"token_file"`
+	WebhookSecrets     []string `yaml:"webhook_secrets"`
+	WebhookSecretsFile string   `yaml:"webhook_secrets_file"`
+	BotLogin           string   `yaml:"bot_login"`
+	StatusContext      string   `yaml:"status_context"`
+	Timeout            Duration `yaml:"timeout"`
+	Approval           Approval `yaml:"approval"`
+	Repos              []Repo   `yaml:"repos"`
+}
+
+// Approval says how a passed or failed verdict is told to Gitea.
+type Approval struct {
+	Mode      string `yaml:"mode"` // review | group-comment
+	ReviewBot string `yaml:"review_bot"`
+}
+
+// Repo is one watched repository and how its pull requests are gated.
+type Repo struct {
+	Name            string            `yaml:"name"`
+	Reviewer        Reviewer          `yaml:"reviewer"`
+	BuildReady      BuildReady        `yaml:"build_ready"`
+	SkipDrafts      *bool             `yaml:"skip_drafts"`
+	PackagesFrom    string            `yaml:"packages_from"`
+	PriorityLabels  map[string]int    `yaml:"priority_labels"`
+	EmergencyLabels []string          `yaml:"emergency_labels"`
+	Branches        map[string]Branch `yaml:"branches"`
+}
+
+// Reviewer is who must be asked for review for a PR to be ours to gate.
+type Reviewer struct {
+	Users []string `yaml:"users"`
+	Teams []string `yaml:"teams"`
+}
+
+// BuildReady describes the signals that say the build service finished a head SHA.
+type BuildReady struct {
+	Review *ReviewSignal `yaml:"review"`
+	Status *StatusSignal `yaml:"status"`
+}
+
+// ReviewSignal is a review by the staging bot whose body matches a pattern.
+type ReviewSignal struct {
+	User string `yaml:"user"`
+	Body string `yaml:"body"`
+}
+
+// StatusSignal is a successful commit status whose context matches a glob.
+type StatusSignal struct {
+	Context string `yaml:"context"`
+}
+
+// Branch maps a base branch to the product it builds.
+type Branch struct {
+	ProductVersion string            `yaml:"product_version"`
+	Archs          []string          `yaml:"archs"`
+	Channels       []string          `yaml:"channels"`
+	StagingProject string            `yaml:"staging_project"`
+	IncidentRepo   string            `yaml:"incident_repo"`
+	TestRepos      map[string]string `yaml:"test_repos"`
+}
+
+// OpenQA is where tests run.
+type OpenQA struct {
+	URL               string   `yaml:"url"`
+	Key               string   `yaml:"key"`
+	Secret            string   `yaml:"secret"`
+	SecretFile        string   `yaml:"secret_file"`
+	CallbackToken     string   `yaml:"callback_token"`
+	CallbackTokenFile string   `yaml:"callback_token_file"`
+	DevGroupPattern   string   `yaml:"dev_group_pattern"`
+	DevParentGroups   []string `yaml:"dev_parent_groups"`
+	Timeout           Duration `yaml:"timeout"`
+}
+
+// Metadata is where the squads' test metadata YAML lives.
+type Metadata struct {
+	Dir            string   `yaml:"dir"`
+	Strict         bool     `yaml:"strict"`
+	ReloadInterval Duration `yaml:"reload_interval"`
+}
+
+// Webhooks bounds what the receivers accept.
+type Webhooks struct {
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// Poll sets the reconciliation intervals.
+type Poll struct {
+	Gitea            Duration `yaml:"gitea"`
+	OpenQA           Duration `yaml:"openqa"`
+	OpenQAStaleAfter Duration `yaml:"openqa_stale_after"`
+}
+
+// Retention says how long stored deliveries are kept.
+type Retention struct {
+	Deliveries Duration `yaml:"deliveries"`
+}
+
+// Workers sets how many River workers run per queue in this process.
+type Workers struct {
+	Gitea   int `yaml:"gitea"`
+	OpenQA  int `yaml:"openqa"`
+	Default int `yaml:"default"`
+}
+
+// Duration is a time.Duration that reads "5m" style strings from YAML.
+type Duration time.Duration
+
+// UnmarshalYAML accepts Go duration strings.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (like 30s or 5m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration back as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Listen:       "127.0.0.1:8080",
+		PublicURL:    "http://127.0.0.1:8080",
+		AutoMigrate:  true,
+		LogLevel:     "info",
+		ShutdownWait: Duration(10 * time.Second),
+		Gitea: Gitea{
+			StatusContext: "qa/openqa",
+			Timeout:       Duration(30 * time.Second),
+			Approval:      Approval{Mode: "review"},
+		},
+		OpenQA:    OpenQA{DevGroupPattern: "Devel|Test", Timeout: Duration(30 * time.Second)},
+		Metadata:  Metadata{ReloadInterval: Duration(5 * time.Minute)},
+		Webhooks:  Webhooks{MaxBodyBytes: 10 << 20},
+		Poll:      Poll{Gitea: Duration(5 * time.Minute), OpenQA: Duration(5 * time.Minute), OpenQAStaleAfter: Duration(30 * time.Minute)},
+		Retention: Retention{Deliveries: Duration(30 * 24 * time.Hour)},
+		Workers:   Workers{Gitea: 4, OpenQA: 4, Default: 8},
+	}
+}
+
+// Error lists every problem found in a configuration, each naming its key.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string {
+	return "invalid configuration:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// Load reads the optional YAML file at path, applies QEMGATE_* overrides from
+// getenv, reads *_FILE secrets and validates the result. Every problem is
+// reported at once in an *Error.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	var problems []string
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, &Error{Problems: []string{fmt.Sprintf("--config: %v", err)}}
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, errEOF(err)) {
+			return cfg, &Error{Problems: []string{fmt.Sprintf("%s: %v", path, err)}}
+		}
+	}
+	for _, v := range envVars {
+		problems = append(problems, v.apply(&cfg, getenv)...)
+	}
+	for _, s := range secrets {
+		problems = append(problems, s.resolve(&cfg, getenv)...)
+	}
+	problems = append(problems, cfg.validate()...)
+	if len(problems) > 0 {
+		return cfg, &Error{Problems: problems}
+	}
+	return cfg, nil
+}
+
+// errEOF lets an empty file count as an empty configuration.
+func errEOF(err error) error {
+	if err != nil && err.Error() == "EOF" {
+		return err
+	}
+	return errors.New("not eof")
+}
+
+var hostPort = regexp.MustCompile(`^[^:\s]*:\d{1,5}$`)
+
+func (c *Config) validate() []string {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil || !hostPort.MatchString(c.Listen) {
+		add("QEMGATE_LISTEN: %q is not host:port", c.Listen)
+	}
+	if c.DatabaseURL == "" {
+		add("QEMGATE_DATABASE_URL: required (a postgres:// URL)")
+	} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		add("QEMGATE_DATABASE_URL: is not a postgres:// URL")
+	}
+	checkURL := func(key, v string, required bool) {
+		if v == "" {
+			if required {
+				add("%s: required", key)
+			}
+			return
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("%s: %q is not an http(s) URL", key, v)
+		}
+	}
+	checkURL("QEMGATE_PUBLIC_URL", c.PublicURL, true)
+	checkURL("QEMGATE_GITEA_URL", c.Gitea.URL, false)
+	checkURL("QEMGATE_OPENQA_URL", c.OpenQA.URL, false)
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("QEMGATE_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.Gitea.Approval.Mode {
+	case "review", "group-comment":
+	default:
+		add("QEMGATE_GITEA_APPROVAL_MODE: %q is not review or group-comment", c.Gitea.Approval.Mode)
+	}
+	if c.Gitea.Approval.Mode == "group-comment" && c.Gitea.Approval.ReviewBot == "" {
+		add("QEMGATE_GITEA_APPROVAL_REVIEW_BOT: required when the approval mode is group-comment")
+	}
+	if c.Gitea.StatusContext == "" {
+		add("QEMGATE_GITEA_STATUS_CONTEXT: must not be empty")
+	}
+	if _, err := regexp.Compile(c.OpenQA.DevGroupPattern); err != nil {
+		add("QEMGATE_OPENQA_DEV_GROUP_PATTERN: %q is not a regular expression: %v", c.OpenQA.DevGroupPattern, err)
+	}
+	if c.Webhooks.MaxBodyBytes <= 0 {
+		add("QEMGATE_WEBHOOKS_MAX_BODY_BYTES: %d must be positive", c.Webhooks.MaxBodyBytes)
+	}
+	positive := func(key string, d Duration) {
+		if d <= 0 {
+			add("%s: %s must be positive", key, d.D())
+		}
+	}
+	positive("QEMGATE_SHUTDOWN_TIMEOUT", c.ShutdownWait)
+	positive("QEMGATE_GITEA_TIMEOUT", c.Gitea.Timeout)
+	positive("QEMGATE_OPENQA_TIMEOUT", c.OpenQA.Timeout)
+	positive("QEMGATE_METADATA_RELOAD_INTERVAL", c.Metadata.ReloadInterval)
+	positive("QEMGATE_POLL_GITEA", c.Poll.Gitea)
+	positive("QEMGATE_POLL_OPENQA", c.Poll.OpenQA)
+	positive("QEMGATE_POLL_OPENQA_STALE_AFTER", c.Poll.OpenQAStaleAfter)
+	positive("QEMGATE_RETENTION_DELIVERIES", c.Retention.Deliveries)
+	for key, n := range map[string]int{"QEMGATE_WORKERS_GITEA": c.Workers.Gitea, "QEMGATE_WORKERS_OPENQA": c.Workers.OpenQA, "QEMGATE_WORKERS_DEFAULT": c.Workers.Default} {
+		if n < 1 || n > 1000 {
+			add("%s: %d is not between 1 and 1000", key, n)
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range c.Gitea.Repos {
+		key := fmt.Sprintf("gitea.repos[%d]", i)
+		if !validRepoName(r.Name) {
+			add("%s.name: %q is not owner/repo", key, r.Name)
+		}
+		if seen[r.Name] {
+			add("%s.name: %q is listed twice", key, r.Name)
+		}
+		seen[r.Name] = true
+		switch r.PackagesFrom {
+		case "", "patchinfo", "top_level_dirs":
+		default:
+			add("%s.packages_from: %q is not patchinfo or top_level_dirs", key, r.PackagesFrom)
+		}
+		if r.BuildReady.Review != nil {
+			if r.BuildReady.Review.User == "" {
+				add("%s.build_ready.review.user: required", key)
+			}
+			if _, err := regexp.Compile(r.BuildReady.Review.Body); err != nil {
+				add("%s.build_ready.review.body: %q is not a regular expression: %v", key, r.BuildReady.Review.Body, err)
+			}
+		}
+		if r.BuildReady.Status != nil && r.BuildReady.Status.Context == "" {
+			add("%s.build_ready.status.context: required", key)
+		}
+		names := make([]string, 0, len(r.Branches))
+		for name := range r.Branches {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			b := r.Branches[name]
+			if b.ProductVersion == "" {
+				add("%s.branches.%s.product_version: required", key, name)
+			}
+			if len(b.Archs) == 0 {
+				add("%s.branches.%s.archs: at least one arch is required", key, name)
+			}
+		}
+	}
+	return p
+}
+
+func validRepoName(s string) bool {
+	owner, name, ok := strings.Cut(s, "/")
+	return ok && owner != "" && name != "" && !strings.ContainsAny(name, "/ \t")
+}
+
+// RepoNames returns the watched repositories as owner/repo.
+func (c *Config) RepoNames() []string {
+	out := make([]string, 0, len(c.Gitea.Repos))
+	for _, r := range c.Gitea.Repos {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+// Repo returns the configuration of a watched repository (case-insensitive,
+// as Gitea treats owner and repository names).
+func (c *Config) Repo(fullName string) (Repo, bool) {
+	for _, r := range c.Gitea.Repos {
+		if strings.EqualFold(r.Name, fullName) {
+			return r, true
+		}
+	}
+	return Repo{}, false
+}
+
+func parseBool(s string) (bool, error) { return strconv.ParseBool(strings.TrimSpace(s)) }

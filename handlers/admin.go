@@ -1,0 +1,214 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/qemgate/qemgate/jobs"
+	"github.com/qemgate/qemgate/store"
+)
+
+// deliveryView is a stored delivery as the admin API shows it.
+type deliveryView struct {
+	store.Delivery
+	Payload json.RawMessage `json:"payload,omitempty"`
+	Body    string          `json:"body,omitempty"` // when the stored bytes are not JSON
+}
+
+func handleListDeliveries(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := store.DeliveryFilter{
+			Source:  q.Get("source"),
+			Outcome: q.Get("outcome"),
+			Event:   q.Get("event"),
+			Repo:    q.Get("repo"),
+		}
+		var err error
+		if f.Number, err = optionalInt(q.Get("number")); err != nil {
+			writeError(w, r, http.StatusBadRequest, "number: "+err.Error(), "")
+			return
+		}
+		if f.Before, err = optionalInt(q.Get("before")); err != nil {
+			writeError(w, r, http.StatusBadRequest, "before: "+err.Error(), "")
+			return
+		}
+		limit, err := optionalInt(q.Get("limit"))
+		if err != nil || limit < 0 || limit > 500 {
+			writeError(w, r, http.StatusBadRequest, "limit: must be a whole number from 1 to 500", "")
+			return
+		}
+		f.Limit = int(limit)
+		if f.Limit == 0 {
+			f.Limit = 50
+		}
+		list, err := store.ListDeliveries(r.Context(), d.Store.Pool, f)
+		if err != nil {
+			d.Logger.ErrorContext(r.Context(), "list deliveries", "error", err)
+			writeError(w, r, http.StatusServiceUnavailable, "could not read deliveries", "")
+			return
+		}
+		resp := struct {
+			Deliveries []store.Delivery `json:"deliveries"`
+			Next       string           `json:"next,omitempty"`
+		}{Deliveries: list}
+		if resp.Deliveries == nil {
+			resp.Deliveries = []store.Delivery{}
+		}
+		if len(list) == f.Limit {
+			next := r.URL.Query()
+			next.Set("before", strconv.FormatInt(list[len(list)-1].ID, 10))
+			resp.Next = r.URL.Path + "?" + next.Encode()
+		}
+		writeJSON(w, http.StatusOK, resp)
+	}
+}
+
+func handleGetDelivery(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		del, ok := loadDelivery(w, r, d)
+		if !ok {
+			return
+		}
+		v := deliveryView{Delivery: *del}
+		if json.Valid(del.Body) {
+			v.Payload = del.Body
+		} else {
+			v.Body = string(del.Body)
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+// handleReplayDelivery enqueues the work of a stored delivery again, decided
+// afresh from the stored body. The replay is stored as a new delivery linked
+// to the original, so the record shows who asked for what.
+func handleReplayDelivery(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		orig, ok := loadDelivery(w, r, d)
+		if !ok {
+			return
+		}
+		if orig.Source != "gitea" {
+			writeError(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("deliveries from %s cannot be replayed", orig.Source), orig.DeliveryID)
+			return
+		}
+		ev, perr := parseGiteaEvent(&d.Config, orig.EventType, orig.Body)
+		if perr != nil {
+			writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+perr.Error(), orig.DeliveryID)
+			return
+		}
+		row := &store.Delivery{
+			Source:     orig.Source,
+			DeliveryID: fmt.Sprintf("%s/replay/%d", orig.DeliveryID, time.Now().UnixNano()),
+			Event:      orig.Event,
+			EventType:  orig.EventType,
+			Headers:    orig.Headers,
+			Body:       orig.Body,
+			Outcome:    store.OutcomeAccepted,
+			ReplayOf:   &orig.ID,
+		}
+		fillDelivery(row, ev)
+		if ev.Ignored != "" {
+			row.Outcome, row.Reason = store.OutcomeIgnored, ev.Ignored
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
+		defer cancel()
+		res, err := d.Ingest.Accept(ctx, row, ev.Intent)
+		if err != nil {
+			d.Logger.ErrorContext(r.Context(), "replay delivery", "delivery", orig.DeliveryID, "error", err)
+			writeError(w, r, http.StatusServiceUnavailable, "could not store the replay; try again", orig.DeliveryID)
+			return
+		}
+		d.Metrics.replays.WithLabelValues("delivery").Inc()
+		d.Logger.InfoContext(r.Context(), "delivery replayed", "delivery", orig.DeliveryID, "replay", row.DeliveryID, "jobs", res.JobIDs, "ignored", ev.Ignored)
+		writeJSON(w, http.StatusAccepted, map[string]any{
+			"delivery":  row.DeliveryID,
+			"id":        res.Delivery,
+			"replay_of": orig.ID,
+			"jobs":      nonNilIDs(res.JobIDs),
+			"ignored":   ev.Ignored,
+		})
+	}
+}
+
+// handleResyncPull enqueues a sync of one PR, recorded as an admin delivery.
+func handleResyncPull(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := chi.URLParam(r, "owner") + "/" + chi.URLParam(r, "repo")
+		number, err := strconv.ParseInt(chi.URLParam(r, "number"), 10, 64)
+		if err != nil || number <= 0 {
+			writeError(w, r, http.StatusBadRequest, "number: must be a positive whole number", "")
+			return
+		}
+		repo, ok := d.Config.Repo(name)
+		if !ok {
+			writeError(w, r, http.StatusNotFound, fmt.Sprintf("repository %s is not watched", name), "")
+			return
+		}
+		row := &store.Delivery{
+			Source:     "admin",
+			DeliveryID: fmt.Sprintf("resync/%s/%d/%d", repo.Name, number, time.Now().UnixNano()),
+			Event:      "resync",
+			EventType:  "resync",
+			Repo:       repo.Name,
+			Number:     &number,
+			Body:       []byte("{}"),
+			Outcome:    store.OutcomeAccepted,
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
+		defer cancel()
+		res, err := d.Ingest.Accept(ctx, row, jobs.Intent{Repo: repo.Name, Number: number})
+		if err != nil {
+			d.Logger.ErrorContext(r.Context(), "resync", "pull", fmt.Sprintf("%s#%d", repo.Name, number), "error", err)
+			writeError(w, r, http.StatusServiceUnavailable, "could not enqueue the resync; try again", "")
+			return
+		}
+		d.Metrics.replays.WithLabelValues("resync").Inc()
+		writeJSON(w, http.StatusAccepted, map[string]any{"delivery": row.DeliveryID, "jobs": nonNilIDs(res.JobIDs)})
+	}
+}
+
+func loadDelivery(w http.ResponseWriter, r *http.Request, d Deps) (*store.Delivery, bool) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, r, http.StatusBadRequest, "id: must be a positive whole number", "")
+		return nil, false
+	}
+	del, err := store.GetDelivery(r.Context(), d.Store.Pool, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, r, http.StatusNotFound, fmt.Sprintf("no delivery %d", id), "")
+		return nil, false
+	}
+	if err != nil {
+		d.Logger.ErrorContext(r.Context(), "read delivery", "id", id, "error", err)
+		writeError(w, r, http.StatusServiceUnavailable, "could not read the delivery", "")
+		return nil, false
+	}
+	return del, true
+}
+
+func optionalInt(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a whole number", s)
+	}
+	return n, nil
+}
+
+func nonNilIDs(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
+}

@@ -1,0 +1,180 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/qemgate/qemgate/store"
+)
+
+// Outcomes of a delivery, as counted in qemgate_webhook_deliveries_total.
+const (
+	outcomeAccepted     = "accepted"
+	outcomeDuplicate    = "duplicate"
+	outcomeIgnored      = "ignored"
+	outcomeBadSignature = "bad_signature"
+	outcomeBadRequest   = "bad_request"
+	outcomeTooLarge     = "too_large"
+	outcomeError        = "error"
+)
+
+// ingestTimeout keeps the whole acknowledgement inside Gitea's 5 s deadline.
+const ingestTimeout = 4 * time.Second
+
+// secretHeaders are never stored: signatures and credentials.
+var secretHeaders = map[string]bool{
+	"X-Gitea-Signature":   true,
+	"X-Gogs-Signature":    true,
+	"X-Hub-Signature":     true,
+	"X-Hub-Signature-256": true,
+	"Authorization":       true,
+	"Cookie":              true,
+	"Proxy-Authorization": true,
+}
+
+func storableHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if secretHeaders[http.CanonicalHeaderKey(k)] || len(v) == 0 {
+			continue
+		}
+		out[k] = strings.Join(v, ", ")
+	}
+	return out
+}
+
+// giteaAck is the answer to an accepted, duplicate or ignored delivery.
+type giteaAck struct {
+	Delivery  string  `json:"delivery"`
+	Job       *int64  `json:"job,omitempty"`
+	Jobs      []int64 `json:"jobs,omitempty"`
+	Duplicate bool    `json:"duplicate,omitempty"`
+	Ignored   string  `json:"ignored,omitempty"`
+}
+
+// handleGiteaWebhook receives Gitea deliveries. It answers 202 only after the
+// delivery and the job it implies are committed together.
+func handleGiteaWebhook(d Deps) http.HandlerFunc {
+	secrets := d.Config.Gitea.WebhookSecrets
+	maxBody := d.Config.Webhooks.MaxBodyBytes
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		markLogged(r)
+		deliveryID := firstHeader(r.Header, "X-Gitea-Delivery", "X-Gogs-Delivery", "X-GitHub-Delivery")
+		eventType := firstHeader(r.Header, "X-Gitea-Event-Type", "X-Gogs-Event-Type", "X-GitHub-Event-Type")
+		event := firstHeader(r.Header, "X-Gitea-Event", "X-Gogs-Event", "X-GitHub-Event")
+		if eventType == "" {
+			eventType = coarseEventTypes[event]
+		}
+		log := d.Logger.With("source", "gitea", "delivery", deliveryID, "event_type", eventType,
+			"request_id", middleware.GetReqID(r.Context()))
+		finish := func(outcome string, status int, v any, level slog.Level, msg string, attrs ...any) {
+			label := eventType
+			if _, known := giteaRoutes[eventType]; !known {
+				label = "other" // unknown event names must not grow the label set
+			}
+			d.Metrics.deliveries.WithLabelValues("gitea", label, outcome).Inc()
+			d.Metrics.ingestDuration.WithLabelValues("gitea").Observe(time.Since(start).Seconds())
+			log.Log(r.Context(), level, msg, append([]any{"outcome", outcome, "status", status, "duration_ms", time.Since(start).Milliseconds()}, attrs...)...)
+			writeJSON(w, status, v)
+		}
+		fail := func(outcome string, status int, level slog.Level, msg string) {
+			finish(outcome, status, errorBody{Error: msg, Delivery: deliveryID}, level, "delivery rejected", "error", msg)
+		}
+
+		if r.ContentLength > maxBody {
+			fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit")
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit")
+				return
+			}
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "could not read the body: "+err.Error())
+			return
+		}
+		if !verifyGiteaSignature(secrets, r.Header, body) {
+			fail(outcomeBadSignature, http.StatusUnauthorized, slog.LevelWarn, "missing or wrong signature")
+			return
+		}
+		if deliveryID == "" {
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "missing header X-Gitea-Delivery")
+			return
+		}
+
+		row := &store.Delivery{
+			Source:     "gitea",
+			DeliveryID: deliveryID,
+			Event:      event,
+			EventType:  eventType,
+			Headers:    storableHeaders(r.Header),
+			Body:       body,
+			Outcome:    store.OutcomeAccepted,
+		}
+		ev, perr := parseGiteaEvent(&d.Config, eventType, body)
+		fillDelivery(row, ev)
+		var bad *badPayload
+		switch {
+		case errors.As(perr, &bad):
+			row.Outcome, row.Reason = store.OutcomeBadRequest, bad.msg
+		case ev.Ignored != "":
+			row.Outcome, row.Reason = store.OutcomeIgnored, ev.Ignored
+		}
+
+		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
+		defer cancel()
+		res, err := d.Ingest.Accept(ctx, row, ev.Intent)
+		if err != nil {
+			// The database is down or slow: Gitea will record a failed
+			// delivery, and the poller will catch up on what it said.
+			fail(outcomeError, http.StatusServiceUnavailable, slog.LevelError, "could not store the delivery; try again")
+			log.Error("store delivery", "error", err)
+			return
+		}
+		attrs := []any{"repo", row.Repo, "number", row.Number, "action", row.Action}
+		switch {
+		case res.Duplicate:
+			finish(outcomeDuplicate, http.StatusAccepted, giteaAck{Delivery: deliveryID, Duplicate: true}, slog.LevelInfo, "delivery is a duplicate", attrs...)
+		case bad != nil:
+			finish(outcomeBadRequest, http.StatusBadRequest, errorBody{Error: bad.msg, Delivery: deliveryID}, slog.LevelWarn, "delivery rejected", append(attrs, "error", bad.msg)...)
+		case ev.Ignored != "":
+			finish(outcomeIgnored, http.StatusAccepted, giteaAck{Delivery: deliveryID, Ignored: ev.Ignored}, slog.LevelInfo, "delivery ignored", append(attrs, "reason", ev.Ignored)...)
+		default:
+			ack := giteaAck{Delivery: deliveryID, Jobs: res.JobIDs}
+			if len(res.JobIDs) > 0 {
+				ack.Job = &res.JobIDs[0]
+			}
+			finish(outcomeAccepted, http.StatusAccepted, ack, slog.LevelInfo, "delivery accepted", append(attrs, "jobs", res.JobIDs)...)
+		}
+	}
+}
+
+func fillDelivery(row *store.Delivery, ev giteaEvent) {
+	row.Action = ev.Action
+	row.Repo = ev.Repo
+	row.SHA = ev.SHA
+	row.Sender = ev.Sender
+	if ev.Number > 0 {
+		n := ev.Number
+		row.Number = &n
+	}
+}
+
+func firstHeader(h http.Header, names ...string) string {
+	for _, n := range names {
+		if v := strings.TrimSpace(h.Get(n)); v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,29 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// handleLivez answers while the process can serve HTTP at all. It checks no
+// dependency, so a database blip never restarts the pod.
+func handleLivez() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}
+}
+
+// handleReadyz answers 200 when the service can do its work: database
+// reachable, migrations current, River running.
+func handleReadyz(ready func(context.Context) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}
+}

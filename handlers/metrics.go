@@ -1,0 +1,59 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the HTTP-side Prometheus metrics. Labels never carry PR
+// numbers, SHAs or delivery ids.
+type Metrics struct {
+	Registry        *prometheus.Registry
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+	deliveries      *prometheus.CounterVec
+	ingestDuration  *prometheus.HistogramVec
+	replays         *prometheus.CounterVec
+}
+
+// NewMetrics registers the HTTP metrics and the Go and process collectors on
+// a new registry.
+func NewMetrics() *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		Registry: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_http_requests_total",
+			Help: "HTTP requests answered, by route pattern and status code.",
+		}, []string{"route", "code"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "qemgate_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_webhook_deliveries_total",
+			Help: "Webhook deliveries received, by source, event type and outcome (accepted, duplicate, ignored, bad_signature, bad_request, too_large, error).",
+		}, []string{"source", "event", "outcome"}),
+		ingestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "qemgate_webhook_ingest_duration_seconds",
+			Help:    "Time from receiving a delivery to acknowledging it (verify, store, enqueue, commit).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"source"}),
+		replays: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_replays_total",
+			Help: "Stored deliveries replayed and PRs resynced by an operator.",
+		}, []string{"kind"}),
+	}
+	reg.MustRegister(m.requests, m.requestDuration, m.deliveries, m.ingestDuration, m.replays)
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}

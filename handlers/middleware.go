@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+type ctxKey int
+
+const loggedKey ctxKey = 1
+
+// logged lets a handler say that it already logged the request (a webhook
+// logs once, with its delivery id), so the access log stays at debug level.
+type logged struct{ done bool }
+
+func markLogged(r *http.Request) {
+	if l, ok := r.Context().Value(loggedKey).(*logged); ok {
+		l.done = true
+	}
+}
+
+// instrument counts and times every request by its route pattern, never by
+// its raw path, and logs it with the request id.
+func instrument(m *Metrics, logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			l := &logged{}
+			r = r.WithContext(context.WithValue(r.Context(), loggedKey, l))
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			route := "unmatched"
+			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+				route = rc.RoutePattern()
+			}
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+			}
+			d := time.Since(start)
+			m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+			m.requestDuration.WithLabelValues(route).Observe(d.Seconds())
+			level := slog.LevelDebug
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			if !l.done || status >= 500 {
+				logger.Log(r.Context(), level, "http request", "request_id", middleware.GetReqID(r.Context()),
+					"method", r.Method, "route", route, "status", status, "duration_ms", d.Milliseconds())
+			}
+		})
+	}
+}
+
+// recoverer turns a panic into a logged 500 instead of a dropped connection.
+func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					logger.ErrorContext(r.Context(), "handler panicked", "request_id", middleware.GetReqID(r.Context()),
+						"panic", v, "stack", string(debug.Stack()))
+					writeError(w, r, http.StatusInternalServerError, "internal error", "")
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}

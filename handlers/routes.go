@@ -1,0 +1,29 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// routes is the whole HTTP surface of qemgate, in one place.
+func routes(r chi.Router, d Deps) {
+	r.Get("/livez", handleLivez())
+	r.Get("/healthz", handleLivez())
+	r.Get("/readyz", handleReadyz(d.Ready))
+	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
+
+	r.Post("/webhooks/gitea", handleGiteaWebhook(d))
+
+	r.Route("/admin", func(r chi.Router) {
+		r.Use(requireBearer(d.Config.AdminToken, "admin"))
+		r.Get("/deliveries", handleListDeliveries(d))
+		r.Get("/deliveries/{id}", handleGetDelivery(d))
+		r.Post("/deliveries/{id}/replay", handleReplayDelivery(d))
+		r.Post("/pulls/{owner}/{repo}/{number}/resync", handleResyncPull(d))
+		if d.RiverUI != nil {
+			r.Handle("/river", http.RedirectHandler("/admin/river/", http.StatusMovedPermanently))
+			r.Handle("/river/*", d.RiverUI)
+		}
+	})
+}

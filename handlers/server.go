@@ -1,0 +1,45 @@
+// Package handlers is qemgate's HTTP surface: webhook receivers, health,
+// metrics and admin. Handlers never call Gitea or openQA; they enqueue.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/qemgate/qemgate/config"
+	"github.com/qemgate/qemgate/jobs"
+	"github.com/qemgate/qemgate/store"
+)
+
+// Deps are everything the handlers use, passed in explicitly.
+type Deps struct {
+	Config  config.Config
+	Logger  *slog.Logger
+	Store   *store.Store
+	Ingest  *jobs.Ingest
+	Metrics *Metrics
+	// Ready reports why the service cannot take traffic, or nil.
+	Ready func(ctx context.Context) error
+	// RiverUI is mounted at /admin/river/ when set.
+	RiverUI http.Handler
+}
+
+// NewServer returns the root handler.
+func NewServer(d Deps) http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID)
+	r.Use(recoverer(d.Logger))
+	r.Use(instrument(d.Metrics, d.Logger))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path, "")
+	})
+	routes(r, d)
+	return r
+}

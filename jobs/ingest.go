@@ -1,0 +1,99 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/qemgate/qemgate/store"
+)
+
+// Intent is the work a delivery implies, decided by the receiver from the
+// payload: which PR or commit to look at again. The zero Intent means none.
+type Intent struct {
+	Repo   string
+	Number int64  // a PR to sync
+	SHA    string // a commit whose open PRs to sync (status events)
+}
+
+// Ingest stores deliveries together with the jobs they imply.
+type Ingest struct {
+	Store *store.Store
+	River Inserter
+}
+
+// Accepted says what Accept did.
+type Accepted struct {
+	Delivery  int64
+	Duplicate bool
+	JobIDs    []int64
+}
+
+// Accept stores d and enqueues the work of intent in one transaction: when
+// it returns without error both are committed, and not before. A delivery
+// whose (source, id) is already stored changes nothing and is reported as a
+// duplicate.
+func (in *Ingest) Accept(ctx context.Context, d *store.Delivery, intent Intent) (Accepted, error) {
+	var res Accepted
+	err := in.Store.InTx(ctx, func(tx pgx.Tx) error {
+		inserted, err := store.InsertDelivery(ctx, tx, d)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			res.Duplicate = true
+			return nil
+		}
+		res.Delivery = d.ID
+		if d.Outcome != store.OutcomeAccepted {
+			return nil
+		}
+		ids, err := in.enqueue(ctx, tx, intent)
+		if err != nil {
+			return err
+		}
+		res.JobIDs = ids
+		return store.SetDeliveryJobs(ctx, tx, d.ID, ids)
+	})
+	if err != nil {
+		return Accepted{}, fmt.Errorf("accept delivery %s/%s: %w", d.Source, d.DeliveryID, err)
+	}
+	return res, nil
+}
+
+func (in *Ingest) enqueue(ctx context.Context, tx pgx.Tx, intent Intent) ([]int64, error) {
+	switch {
+	case intent.Repo == "":
+		return nil, nil
+	case intent.Number != 0:
+		id, err := InsertDebounced(ctx, in.River, tx, SyncPullArgs{Repo: intent.Repo, Number: intent.Number})
+		if err != nil {
+			return nil, err
+		}
+		return []int64{id}, nil
+	case intent.SHA != "":
+		numbers, err := store.OpenPullsWithHead(ctx, tx, intent.Repo, intent.SHA)
+		if err != nil {
+			return nil, err
+		}
+		if len(numbers) == 0 {
+			// A commit we do not know (yet): ask Gitea which PRs it heads.
+			res, err := in.River.InsertTx(ctx, tx, SyncCommitArgs{Repo: intent.Repo, SHA: intent.SHA}, nil)
+			if err != nil {
+				return nil, fmt.Errorf("enqueue sync_commit: %w", err)
+			}
+			return []int64{res.Job.ID}, nil
+		}
+		var ids []int64
+		for _, n := range numbers {
+			id, err := InsertDebounced(ctx, in.River, tx, SyncPullArgs{Repo: intent.Repo, Number: n})
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,134 @@
+// Package jobs holds River job arguments and workers: the durable work that
+// follows a webhook, a callback or a poll, each idempotent on business keys.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/qemgate/qemgate/forge"
+	"github.com/qemgate/qemgate/store"
+)
+
+// Queue names. Gitea and openQA calls have their own queues so that one slow
+// system cannot starve work for the other.
+const (
+	QueueGitea   = "gitea"
+	QueueOpenQA  = "openqa"
+	QueueDefault = river.QueueDefault
+)
+
+// Deps are the collaborators every worker may use.
+type Deps struct {
+	Store  *store.Store
+	Forge  forge.Forge
+	Logger *slog.Logger
+	// Repos maps a configured repository name, lower-cased, to its canonical
+	// spelling, so that rows are keyed the same whichever case Gitea used.
+	Repos map[string]string
+}
+
+// Config sizes the River client.
+type Config struct {
+	GiteaWorkers, OpenQAWorkers, DefaultWorkers int
+	SoftStopTimeout                             time.Duration
+	JobTimeout                                  time.Duration
+	TestOnly                                    bool
+}
+
+// Register adds every worker qemgate has: the one place to look for them.
+func Register(workers *river.Workers, deps Deps) {
+	river.AddWorker(workers, &SyncPullWorker{deps: deps})
+	river.AddWorker(workers, &SyncCommitWorker{deps: deps})
+}
+
+// NewClient returns a River client with our queues and every worker.
+func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*river.Client[pgx.Tx], error) {
+	workers := river.NewWorkers()
+	Register(workers, deps)
+	jobTimeout := cfg.JobTimeout
+	if jobTimeout == 0 {
+		jobTimeout = 5 * time.Minute
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues: map[string]river.QueueConfig{
+			QueueGitea:   {MaxWorkers: max(cfg.GiteaWorkers, 1)},
+			QueueOpenQA:  {MaxWorkers: max(cfg.OpenQAWorkers, 1)},
+			QueueDefault: {MaxWorkers: max(cfg.DefaultWorkers, 1)},
+		},
+		Workers:         workers,
+		Logger:          deps.Logger,
+		JobTimeout:      jobTimeout,
+		SoftStopTimeout: cfg.SoftStopTimeout,
+		ErrorHandler:    &errorHandler{logger: deps.Logger},
+		TestOnly:        cfg.TestOnly,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return client, nil
+}
+
+// errorHandler logs failed attempts once, with the job's kind and args, so a
+// failing job can be followed without River UI.
+type errorHandler struct{ logger *slog.Logger }
+
+func (h *errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	h.logger.WarnContext(ctx, "job attempt failed", "job_id", job.ID, "kind", job.Kind, "attempt", job.Attempt,
+		"args", string(job.EncodedArgs), "error", err)
+	return nil
+}
+
+func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
+	h.logger.ErrorContext(ctx, "job panicked", "job_id", job.ID, "kind", job.Kind, "panic", fmt.Sprint(panicVal), "trace", trace)
+	return nil
+}
+
+// pendingStates is the uniqueness window of debounced jobs: while one is
+// waiting or running, more events for the same key do not add another.
+// Completed jobs are left out so that a later event always causes new work.
+var pendingStates = []rivertype.JobState{
+	rivertype.JobStateAvailable,
+	rivertype.JobStatePending,
+	rivertype.JobStateRunning,
+	rivertype.JobStateRetryable,
+	rivertype.JobStateScheduled,
+}
+
+// followupArgs are debounced job args with a second lane: when the job for a
+// key is already running, the event may carry news that the running job read
+// too early, so one follow-up job is queued in the other lane.
+type followupArgs interface {
+	river.JobArgs
+	withFollowup() river.JobArgs
+}
+
+// Inserter is what enqueuing needs from River.
+type Inserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// InsertDebounced inserts args inside tx so that a burst of events for one
+// key leaves one pending job, and an event during a running job leaves one
+// follow-up. It returns the id of the job that will do the work.
+func InsertDebounced(ctx context.Context, ins Inserter, tx pgx.Tx, args followupArgs) (int64, error) {
+	res, err := ins.InsertTx(ctx, tx, args, nil)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	if res.UniqueSkippedAsDuplicate && res.Job.State == rivertype.JobStateRunning {
+		res, err = ins.InsertTx(ctx, tx, args.withFollowup(), nil)
+		if err != nil {
+			return 0, fmt.Errorf("enqueue %s follow-up: %w", args.Kind(), err)
+		}
+	}
+	return res.Job.ID, nil
+}

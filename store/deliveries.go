@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Delivery is one stored webhook or callback.
+type Delivery struct {
+	ID         int64             `json:"id"`
+	Source     string            `json:"source"`
+	DeliveryID string            `json:"delivery_id"`
+	Event      string            `json:"event"`
+	EventType  string            `json:"event_type"`
+	Action     string            `json:"action"`
+	Repo       string            `json:"repo"`
+	Number     *int64            `json:"number"`
+	SHA        string            `json:"sha"`
+	Sender     string            `json:"sender"`
+	Headers    map[string]string `json:"headers"`
+	Body       []byte            `json:"-"`
+	ReceivedAt time.Time         `json:"received_at"`
+	Outcome    string            `json:"outcome"`
+	Reason     string            `json:"reason,omitempty"`
+	JobIDs     []int64           `json:"job_ids"`
+	ReplayOf   *int64            `json:"replay_of,omitempty"`
+}
+
+// Delivery outcomes as stored.
+const (
+	OutcomeAccepted   = "accepted"
+	OutcomeIgnored    = "ignored"
+	OutcomeBadRequest = "bad_request"
+)
+
+const deliveryColumns = `id, source, delivery_id, event, event_type, action, repo, number, sha, sender,
+	headers, body, received_at, outcome, reason, job_ids, replay_of`
+
+// InsertDelivery stores d unless a delivery with the same source and id is
+// already stored; inserted says which. On insert d.ID and d.ReceivedAt are set.
+func InsertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, err error) {
+	headers, err := json.Marshal(d.Headers)
+	if err != nil {
+		return false, err
+	}
+	if d.Headers == nil {
+		headers = []byte("{}")
+	}
+	err = db.QueryRow(ctx, `
+		INSERT INTO deliveries (source, delivery_id, event, event_type, action, repo, number, sha, sender,
+			headers, body, outcome, reason, replay_of)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (source, delivery_id) DO NOTHING
+		RETURNING id, received_at`,
+		d.Source, d.DeliveryID, d.Event, d.EventType, d.Action, d.Repo, d.Number, d.SHA, d.Sender,
+		headers, d.Body, d.Outcome, d.Reason, d.ReplayOf,
+	).Scan(&d.ID, &d.ReceivedAt)
+	if err == pgx.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("insert delivery %s/%s: %w", d.Source, d.DeliveryID, err)
+	}
+	return true, nil
+}
+
+// SetDeliveryJobs records the River jobs a delivery enqueued.
+func SetDeliveryJobs(ctx context.Context, db DBTX, id int64, jobIDs []int64) error {
+	_, err := db.Exec(ctx, `UPDATE deliveries SET job_ids = $2 WHERE id = $1`, id, jobIDs)
+	return err
+}
+
+// GetDelivery returns one delivery with its body.
+func GetDelivery(ctx context.Context, db DBTX, id int64) (*Delivery, error) {
+	rows, err := db.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	d, err := pgx.CollectExactlyOneRow(rows, scanDelivery)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &d, nil
+}
+
+// DeliveryFilter narrows ListDeliveries. Zero values do not filter.
+type DeliveryFilter struct {
+	Source  string
+	Outcome string
+	Event   string // matches event or event_type
+	Repo    string
+	Number  int64
+	Before  int64 // keyset pagination: only ids below this
+	Limit   int
+}
+
+// ListDeliveries returns deliveries newest first, without bodies.
+func ListDeliveries(ctx context.Context, db DBTX, f DeliveryFilter) ([]Delivery, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Source != "" {
+		add("source = $%d", f.Source)
+	}
+	if f.Outcome != "" {
+		add("outcome = $%d", f.Outcome)
+	}
+	if f.Event != "" {
+		args = append(args, f.Event)
+		where = append(where, fmt.Sprintf("(event = $%d OR event_type = $%[1]d)", len(args)))
+	}
+	if f.Repo != "" {
+		add("lower(repo) = lower($%d)", f.Repo)
+	}
+	if f.Number != 0 {
+		add("number = $%d", f.Number)
+	}
+	if f.Before != 0 {
+		add("id < $%d", f.Before)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	q := `SELECT id, source, delivery_id, event, event_type, action, repo, number, sha, sender,
+		headers, ''::bytea, received_at, outcome, reason, job_ids, replay_of FROM deliveries`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, f.Limit)
+	q += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
+	rows, err := db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanDelivery)
+}
+
+// CountReplays returns how many replays of a delivery exist.
+func CountReplays(ctx context.Context, db DBTX, id int64) (int, error) {
+	var n int
+	err := db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE replay_of = $1`, id).Scan(&n)
+	return n, err
+}
+
+// DeleteDeliveriesBefore deletes at most limit deliveries received before t
+// and returns how many it deleted, so retention can run in small batches.
+func DeleteDeliveriesBefore(ctx context.Context, db DBTX, t time.Time, limit int) (int64, error) {
+	tag, err := db.Exec(ctx, `DELETE FROM deliveries WHERE id IN (
+		SELECT id FROM deliveries WHERE received_at < $1 ORDER BY id LIMIT $2)`, t, limit)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+func scanDelivery(row pgx.CollectableRow) (Delivery, error) {
+	var d Delivery
+	var headers []byte
+	err := row.Scan(&d.ID, &d.Source, &d.DeliveryID, &d.Event, &d.EventType, &d.Action, &d.Repo, &d.Number,
+		&d.SHA, &d.Sender, &headers, &d.Body, &d.ReceivedAt, &d.Outcome, &d.Reason, &d.JobIDs, &d.ReplayOf)
+	if err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal(headers, &d.Headers); err != nil {
+		return d, fmt.Errorf("delivery %d headers: %w", d.ID, err)
+	}
+	if d.JobIDs == nil {
+		d.JobIDs = []int64{}
+	}
+	return d, nil
+}
