@@ -212,11 +212,12 @@ func yamlFiles(t *testing.T, dir string) []string {
 	return files
 }
 
-// kubeObjects returns every object of deploy/kubernetes, kustomization included.
+// kubeObjects returns every object of deploy/kubernetes, kustomization and
+// example/ (the placeholder Secret, kept out of `kubectl apply -f`) included.
 func kubeObjects(t *testing.T) []object {
 	t.Helper()
 	var objs []object
-	for _, f := range yamlFiles(t, kubeDir) {
+	for _, f := range append(yamlFiles(t, kubeDir), yamlFiles(t, filepath.Join(kubeDir, "example"))...) {
 		for _, n := range yamlDocs(t, f) {
 			var o object
 			require.NoError(t, n.Decode(&o), f)
@@ -281,7 +282,7 @@ func documentedEnv() map[string]bool {
 
 // podEnv is the environment the container sees: the image's ENV, then the
 // Deployment's env, with secrets resolved to placeholders from
-// secret.example.yaml and *_FILE paths redirected to temporary files.
+// example/secret.yaml and *_FILE paths redirected to temporary files.
 func podEnv(t *testing.T) map[string]string {
 	t.Helper()
 	_, c := qemgateContainer(t)
@@ -295,11 +296,11 @@ func podEnv(t *testing.T) map[string]string {
 		switch {
 		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
 			v, ok := secret.StringData[e.ValueFrom.SecretKeyRef.Key]
-			require.True(t, ok, "%s: key %q is not in secret.example.yaml", e.Name, e.ValueFrom.SecretKeyRef.Key)
+			require.True(t, ok, "%s: key %q is not in example/secret.yaml", e.Name, e.ValueFrom.SecretKeyRef.Key)
 			env[e.Name] = v
 		case strings.HasSuffix(e.Name, "_FILE"):
 			v, ok := secret.StringData[filepath.Base(e.Value)]
-			require.True(t, ok, "%s: %s is not a key of secret.example.yaml", e.Name, filepath.Base(e.Value))
+			require.True(t, ok, "%s: %s is not a key of example/secret.yaml", e.Name, filepath.Base(e.Value))
 			p := filepath.Join(tmp, filepath.Base(e.Value))
 			require.NoError(t, os.WriteFile(p, []byte(v), 0o600))
 			env[e.Name] = p
@@ -342,14 +343,19 @@ func TestKustomizationListsEveryManifest(t *testing.T) {
 	var want []string
 	for _, f := range yamlFiles(t, kubeDir) {
 		base := filepath.Base(f)
-		// The example Secret has placeholders; applying it would overwrite the real one.
-		if base != "kustomization.yaml" && base != "secret.example.yaml" {
+		if base != "kustomization.yaml" {
 			want = append(want, base)
 		}
 	}
 	got := slices.Clone(k.Resources)
 	slices.Sort(got)
 	require.Equal(t, want, got)
+
+	for _, o := range kubeObjects(t) {
+		if filepath.Dir(o.File) == kubeDir {
+			require.NotEqual(t, "Secret", o.Kind, "%s: `kubectl apply -f` would overwrite the real Secret", o.File)
+		}
+	}
 
 	_, c := qemgateContainer(t)
 	require.Len(t, k.Images, 1)
@@ -525,7 +531,7 @@ func TestSecretsAreMountedFiles(t *testing.T) {
 	}
 	require.Equal(t, 5, files, "admin, gitea token, webhook secrets, openQA secret, callback token")
 	for k, v := range example.StringData {
-		require.Contains(t, v, "REPLACE-ME", "secret.example.yaml must hold placeholders only (%s)", k)
+		require.Contains(t, v, "REPLACE-ME", "example/secret.yaml must hold placeholders only (%s)", k)
 	}
 }
 
