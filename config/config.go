@@ -20,133 +20,133 @@ import (
 
 // Config is the whole effective configuration of one qemgate process.
 type Config struct {
-	Listen          string   `yaml:"listen"`
-	DatabaseURL     string   `yaml:"database_url"`
-	PublicURL       string   `yaml:"public_url"`
-	DryRun          bool     `yaml:"dry_run"`
-	AdminToken      string   `yaml:"admin_token"`
-	AdminTokenFile  string   `yaml:"admin_token_file"`
-	DatabaseURLFile string   `yaml:"database_url_file"`
-	AutoMigrate     bool     `yaml:"auto_migrate"`
-	LogLevel        string   `yaml:"log_level"`
-	ShutdownWait    Duration `yaml:"shutdown_timeout"`
+	Listen          string   `yaml:"listen" json:"listen"`
+	DatabaseURL     string   `yaml:"database_url" json:"database_url"`
+	PublicURL       string   `yaml:"public_url" json:"public_url"`
+	DryRun          bool     `yaml:"dry_run" json:"dry_run"`
+	AdminToken      string   `yaml:"admin_token" json:"admin_token"`
+	AdminTokenFile  string   `yaml:"admin_token_file" json:"admin_token_file"`
+	DatabaseURLFile string   `yaml:"database_url_file" json:"database_url_file"`
+	AutoMigrate     bool     `yaml:"auto_migrate" json:"auto_migrate"`
+	LogLevel        string   `yaml:"log_level" json:"log_level"`
+	ShutdownWait    Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
 
-	Gitea     Gitea     `yaml:"gitea"`
-	OpenQA    OpenQA    `yaml:"openqa"`
-	Metadata  Metadata  `yaml:"metadata"`
-	Webhooks  Webhooks  `yaml:"webhooks"`
-	Poll      Poll      `yaml:"poll"`
-	Retention Retention `yaml:"retention"`
-	Workers   Workers   `yaml:"workers"`
+	Gitea     Gitea     `yaml:"gitea" json:"gitea"`
+	OpenQA    OpenQA    `yaml:"openqa" json:"openqa"`
+	Metadata  Metadata  `yaml:"metadata" json:"metadata"`
+	Webhooks  Webhooks  `yaml:"webhooks" json:"webhooks"`
+	Poll      Poll      `yaml:"poll" json:"poll"`
+	Retention Retention `yaml:"retention" json:"retention"`
+	Workers   Workers   `yaml:"workers" json:"workers"`
 }
 
 // Gitea is where pull requests come from and where verdicts go.
 type Gitea struct {
-	URL                string   `yaml:"url"`
-	Token              string   `yaml:"token"`
-	TokenFile          string   `yaml:"token_file"`
-	WebhookSecrets     []string `yaml:"webhook_secrets"`
-	WebhookSecretsFile string   `yaml:"webhook_secrets_file"`
-	BotLogin           string   `yaml:"bot_login"`
-	StatusContext      string   `yaml:"status_context"`
-	Timeout            Duration `yaml:"timeout"`
-	Approval           Approval `yaml:"approval"`
-	Repos              []Repo   `yaml:"repos"`
+	URL                string   `yaml:"url" json:"url"`
+	Token              string   `yaml:"token" json:"token"`
+	TokenFile          string   `yaml:"token_file" json:"token_file"`
+	WebhookSecrets     []string `yaml:"webhook_secrets" json:"webhook_secrets"`
+	WebhookSecretsFile string   `yaml:"webhook_secrets_file" json:"webhook_secrets_file"`
+	BotLogin           string   `yaml:"bot_login" json:"bot_login"`
+	StatusContext      string   `yaml:"status_context" json:"status_context"`
+	Timeout            Duration `yaml:"timeout" json:"timeout"`
+	Approval           Approval `yaml:"approval" json:"approval"`
+	Repos              []Repo   `yaml:"repos" json:"repos"`
 }
 
 // Approval says how a passed or failed verdict is told to Gitea.
 type Approval struct {
-	Mode      string `yaml:"mode"` // review | group-comment
-	ReviewBot string `yaml:"review_bot"`
+	Mode      string `yaml:"mode" json:"mode"` // review | group-comment
+	ReviewBot string `yaml:"review_bot" json:"review_bot"`
 }
 
 // Repo is one watched repository and how its pull requests are gated.
 type Repo struct {
-	Name            string            `yaml:"name"`
-	Reviewer        Reviewer          `yaml:"reviewer"`
-	BuildReady      BuildReady        `yaml:"build_ready"`
-	SkipDrafts      *bool             `yaml:"skip_drafts"`
-	PackagesFrom    string            `yaml:"packages_from"`
-	PriorityLabels  map[string]int    `yaml:"priority_labels"`
-	EmergencyLabels []string          `yaml:"emergency_labels"`
-	Branches        map[string]Branch `yaml:"branches"`
+	Name            string            `yaml:"name" json:"name"`
+	Reviewer        Reviewer          `yaml:"reviewer" json:"reviewer"`
+	BuildReady      BuildReady        `yaml:"build_ready" json:"build_ready"`
+	SkipDrafts      *bool             `yaml:"skip_drafts" json:"skip_drafts"`
+	PackagesFrom    string            `yaml:"packages_from" json:"packages_from"`
+	PriorityLabels  map[string]int    `yaml:"priority_labels" json:"priority_labels"`
+	EmergencyLabels []string          `yaml:"emergency_labels" json:"emergency_labels"`
+	Branches        map[string]Branch `yaml:"branches" json:"branches"`
 }
 
 // Reviewer is who must be asked for review for a PR to be ours to gate.
 type Reviewer struct {
-	Users []string `yaml:"users"`
-	Teams []string `yaml:"teams"`
+	Users []string `yaml:"users" json:"users"`
+	Teams []string `yaml:"teams" json:"teams"`
 }
 
 // BuildReady describes the signals that say the build service finished a head SHA.
 type BuildReady struct {
-	Review *ReviewSignal `yaml:"review"`
-	Status *StatusSignal `yaml:"status"`
+	Review *ReviewSignal `yaml:"review" json:"review"`
+	Status *StatusSignal `yaml:"status" json:"status"`
 }
 
 // ReviewSignal is a review by the staging bot whose body matches a pattern.
 type ReviewSignal struct {
-	User string `yaml:"user"`
-	Body string `yaml:"body"`
+	User string `yaml:"user" json:"user"`
+	Body string `yaml:"body" json:"body"`
 }
 
 // StatusSignal is a successful commit status whose context matches a glob.
 type StatusSignal struct {
-	Context string `yaml:"context"`
+	Context string `yaml:"context" json:"context"`
 }
 
 // Branch maps a base branch to the product it builds.
 type Branch struct {
-	ProductVersion string            `yaml:"product_version"`
-	Archs          []string          `yaml:"archs"`
-	Channels       []string          `yaml:"channels"`
-	StagingProject string            `yaml:"staging_project"`
-	IncidentRepo   string            `yaml:"incident_repo"`
-	TestRepos      map[string]string `yaml:"test_repos"`
+	ProductVersion string            `yaml:"product_version" json:"product_version"`
+	Archs          []string          `yaml:"archs" json:"archs"`
+	Channels       []string          `yaml:"channels" json:"channels"`
+	StagingProject string            `yaml:"staging_project" json:"staging_project"`
+	IncidentRepo   string            `yaml:"incident_repo" json:"incident_repo"`
+	TestRepos      map[string]string `yaml:"test_repos" json:"test_repos"`
 }
 
 // OpenQA is where tests run.
 type OpenQA struct {
-	URL               string   `yaml:"url"`
-	Key               string   `yaml:"key"`
-	Secret            string   `yaml:"secret"`
-	SecretFile        string   `yaml:"secret_file"`
-	CallbackToken     string   `yaml:"callback_token"`
-	CallbackTokenFile string   `yaml:"callback_token_file"`
-	DevGroupPattern   string   `yaml:"dev_group_pattern"`
-	DevParentGroups   []string `yaml:"dev_parent_groups"`
-	Timeout           Duration `yaml:"timeout"`
+	URL               string   `yaml:"url" json:"url"`
+	Key               string   `yaml:"key" json:"key"`
+	Secret            string   `yaml:"secret" json:"secret"`
+	SecretFile        string   `yaml:"secret_file" json:"secret_file"`
+	CallbackToken     string   `yaml:"callback_token" json:"callback_token"`
+	CallbackTokenFile string   `yaml:"callback_token_file" json:"callback_token_file"`
+	DevGroupPattern   string   `yaml:"dev_group_pattern" json:"dev_group_pattern"`
+	DevParentGroups   []string `yaml:"dev_parent_groups" json:"dev_parent_groups"`
+	Timeout           Duration `yaml:"timeout" json:"timeout"`
 }
 
 // Metadata is where the squads' test metadata YAML lives.
 type Metadata struct {
-	Dir            string   `yaml:"dir"`
-	Strict         bool     `yaml:"strict"`
-	ReloadInterval Duration `yaml:"reload_interval"`
+	Dir            string   `yaml:"dir" json:"dir"`
+	Strict         bool     `yaml:"strict" json:"strict"`
+	ReloadInterval Duration `yaml:"reload_interval" json:"reload_interval"`
 }
 
 // Webhooks bounds what the receivers accept.
 type Webhooks struct {
-	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
 }
 
 // Poll sets the reconciliation intervals.
 type Poll struct {
-	Gitea            Duration `yaml:"gitea"`
-	OpenQA           Duration `yaml:"openqa"`
-	OpenQAStaleAfter Duration `yaml:"openqa_stale_after"`
+	Gitea            Duration `yaml:"gitea" json:"gitea"`
+	OpenQA           Duration `yaml:"openqa" json:"openqa"`
+	OpenQAStaleAfter Duration `yaml:"openqa_stale_after" json:"openqa_stale_after"`
 }
 
 // Retention says how long stored deliveries are kept.
 type Retention struct {
-	Deliveries Duration `yaml:"deliveries"`
+	Deliveries Duration `yaml:"deliveries" json:"deliveries"`
 }
 
 // Workers sets how many River workers run per queue in this process.
 type Workers struct {
-	Gitea   int `yaml:"gitea"`
-	OpenQA  int `yaml:"openqa"`
-	Default int `yaml:"default"`
+	Gitea   int `yaml:"gitea" json:"gitea"`
+	OpenQA  int `yaml:"openqa" json:"openqa"`
+	Default int `yaml:"default" json:"default"`
 }
 
 // Duration is a time.Duration that reads "5m" style strings from YAML.
@@ -161,6 +161,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	*d = Duration(v)
 	return nil
 }
+
+// MarshalText writes the duration as "5m0s", also in logged JSON.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
 // MarshalYAML writes the duration back as a string.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
@@ -261,8 +264,8 @@ func (c *Config) validate() []string {
 		}
 	}
 	checkURL("QEMGATE_PUBLIC_URL", c.PublicURL, true)
-	checkURL("QEMGATE_GITEA_URL", c.Gitea.URL, false)
-	checkURL("QEMGATE_OPENQA_URL", c.OpenQA.URL, false)
+	checkURL("QEMGATE_GITEA_URL", c.Gitea.URL, true)
+	checkURL("QEMGATE_OPENQA_URL", c.OpenQA.URL, true)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -10,8 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// env answers from m, with the URLs every configuration needs filled in
+// unless m sets them.
 func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+	return func(k string) string {
+		if v, ok := m[k]; ok {
+			return v
+		}
+		switch k {
+		case "QEMGATE_GITEA_URL":
+			return "https://src.example.test"
+		case "QEMGATE_OPENQA_URL":
+			return "https://openqa.example.test"
+		}
+		return ""
+	}
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -62,9 +75,9 @@ poll: {gitea: 1m}
 			},
 		},
 		{
-			name:     "database required",
-			env:      map[string]string{},
-			problems: []string{"QEMGATE_DATABASE_URL: required"},
+			name:     "database, Gitea and openQA required",
+			env:      map[string]string{"QEMGATE_GITEA_URL": "", "QEMGATE_OPENQA_URL": ""},
+			problems: []string{"QEMGATE_DATABASE_URL: required", "QEMGATE_GITEA_URL: required", "QEMGATE_OPENQA_URL: required"},
 		},
 		{
 			name: "every problem at once, each naming its key",

@@ -20,12 +20,18 @@ type Deps struct {
 	Config  config.Config
 	Logger  *slog.Logger
 	Store   *store.Store
-	Ingest  *jobs.Ingest
+	Ingest  Ingester
 	Metrics *Metrics
 	// Ready reports why the service cannot take traffic, or nil.
 	Ready func(ctx context.Context) error
 	// RiverUI is mounted at /admin/river/ when set.
 	RiverUI http.Handler
+}
+
+// Ingester stores a delivery together with the work it implies; it is
+// *jobs.Ingest in production.
+type Ingester interface {
+	Accept(ctx context.Context, d *store.Delivery, intent jobs.Intent) (jobs.Accepted, error)
 }
 
 // NewServer returns the root handler.

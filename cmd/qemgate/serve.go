@@ -184,18 +184,16 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 
-	// River runs on its own context so that the HTTP server drains first and
-	// River gets its bounded soft stop afterwards.
-	if err := riverClient.Start(context.WithoutCancel(ctx)); err != nil {
-		ln.Close()
-		return fmt.Errorf("start river: %w", err)
-	}
-	riverRunning.Store(true)
-
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
 
+	// River starts once the schema is current. With auto_migrate off that
+	// may be later (a migration job runs elsewhere); meanwhile /readyz says
+	// why the service is not ready. River runs on its own context so that
+	// HTTP drains first and River gets its bounded soft stop afterwards.
+	riverStarted := make(chan error, 1)
+	go func() { riverStarted <- startRiverWhenMigrated(ctx, pool, riverClient, &riverRunning, logger) }()
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -203,6 +201,19 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
 			runErr = fmt.Errorf("http server: %w", err)
+		}
+	case err := <-riverStarted:
+		if err != nil {
+			runErr = err
+		} else {
+			select {
+			case <-ctx.Done():
+				logger.Info("shutting down")
+			case err := <-serveErr:
+				if !errors.Is(err, http.ErrServerClosed) {
+					runErr = fmt.Errorf("http server: %w", err)
+				}
+			}
 		}
 	}
 
@@ -214,7 +225,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	cancel()
 
-	riverRunning.Store(false)
+	if !riverRunning.Swap(false) {
+		stopUI()
+		logger.Info("stopped")
+		return runErr
+	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deadline/2)
 	defer cancel()
 	if err := riverClient.Stop(stopCtx); err != nil {
@@ -228,6 +243,31 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	stopUI()
 	logger.Info("stopped")
 	return runErr
+}
+
+// startRiverWhenMigrated waits until the schema is current, then starts River.
+// It returns nil without starting when ctx ends first.
+func startRiverWhenMigrated(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx], running *atomic.Bool, logger *slog.Logger) error {
+	for warned := false; ; {
+		err := migrations.Check(ctx, pool)
+		if err == nil {
+			break
+		}
+		if !warned {
+			logger.Warn("waiting for the database schema to be current before starting the workers", "reason", err)
+			warned = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second):
+		}
+	}
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start river: %w", err)
+	}
+	running.Store(true)
+	return nil
 }
 
 // compile-time check that the River client fits the ingest.
