@@ -97,12 +97,12 @@ type StatusSignal struct {
 
 // Branch maps a base branch to the product it builds.
 type Branch struct {
-	ProductVersion string            `yaml:"product_version" json:"product_version"`
-	Archs          []string          `yaml:"archs" json:"archs"`
-	Channels       []string          `yaml:"channels" json:"channels"`
-	StagingProject string            `yaml:"staging_project" json:"staging_project"`
-	IncidentRepo   string            `yaml:"incident_repo" json:"incident_repo"`
-	TestRepos      map[string]string `yaml:"test_repos" json:"test_repos"`
+	ProductVersion string   `yaml:"product_version" json:"product_version"`
+	Archs          []string `yaml:"archs" json:"archs"`
+	Channels       []string `yaml:"channels" json:"channels"`
+	StagingProject string   `yaml:"staging_project" json:"staging_project"`
+	IncidentRepo   string   `yaml:"incident_repo" json:"incident_repo"`
+	TestRepo       string   `yaml:"test_repo" json:"test_repo"`
 }
 
 // OpenQA is where tests run.

@@ -44,7 +44,7 @@ func FuzzGiteaWebhook(f *testing.F) {
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ingest:  &memIngest{seen: map[string]bool{}},
 		Metrics: NewMetrics(),
-		Ready:   func(context.Context) error { return nil },
+		Ready:   func(context.Context) (map[string]string, error) { return nil, nil },
 	})
 	f.Fuzz(func(t *testing.T, eventType string, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, "/webhooks/gitea", bytes.NewReader(body))

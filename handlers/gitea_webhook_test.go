@@ -169,7 +169,10 @@ func TestGiteaWebhookBadInput(t *testing.T) {
 		{name: "missing pull_request", edit: []func(*http.Request){withBody(`{"action":"opened","repository":{"full_name":"products/SLFO"}}`)},
 			status: 400, outcome: "bad_request", stored: "bad_request", contains: "missing field pull_request"},
 		{name: "status without sha", edit: []func(*http.Request){withBody(`{"context":"ci","state":"success","repository":{"full_name":"products/SLFO"}}`),
-			func(r *http.Request) { r.Header.Set("X-Gitea-Event-Type", "status"); r.Header.Set("X-Gitea-Event", "status") }},
+			func(r *http.Request) {
+				r.Header.Set("X-Gitea-Event-Type", "status")
+				r.Header.Set("X-Gitea-Event", "status")
+			}},
 			status: 400, outcome: "bad_request", stored: "bad_request", contains: "missing field sha"},
 		{name: "status with a bad sha", edit: []func(*http.Request){withBody(`{"sha":"xyz","context":"ci","repository":{"full_name":"products/SLFO"}}`),
 			func(r *http.Request) { r.Header.Set("X-Gitea-Event-Type", "status") }},

@@ -16,14 +16,20 @@ func handleLivez() http.HandlerFunc {
 
 // handleReadyz answers 200 when the service can do its work: database
 // reachable, migrations current, River running.
-func handleReadyz(ready func(context.Context) error) http.HandlerFunc {
+func handleReadyz(ready func(context.Context) (map[string]string, error)) http.HandlerFunc {
+	type answer struct {
+		Status string            `json:"status"`
+		Reason string            `json:"reason,omitempty"`
+		Detail map[string]string `json:"detail,omitempty"`
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
-		if err := ready(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		detail, err := ready(ctx)
+		if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, answer{Status: "unavailable", Reason: err.Error(), Detail: detail})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeJSON(w, http.StatusOK, answer{Status: "ok", Detail: detail})
 	}
 }

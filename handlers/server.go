@@ -22,8 +22,9 @@ type Deps struct {
 	Store   *store.Store
 	Ingest  Ingester
 	Metrics *Metrics
-	// Ready reports why the service cannot take traffic, or nil.
-	Ready func(ctx context.Context) error
+	// Ready reports why the service cannot take traffic, or nil, with
+	// details that /readyz shows either way.
+	Ready func(ctx context.Context) (map[string]string, error)
 	// RiverUI is mounted at /admin/river/ when set.
 	RiverUI http.Handler
 }

@@ -69,7 +69,7 @@ func setup(t *testing.T, mutate ...func(*config.Config)) (http.Handler, *testBun
 		Store:   st,
 		Ingest:  &jobs.Ingest{Store: st, River: rc},
 		Metrics: metrics,
-		Ready:   func(context.Context) error { return nil },
+		Ready:   func(context.Context) (map[string]string, error) { return nil, nil },
 	})
 	return h, &testBundle{pool: pool, river: rc, metrics: metrics, cfg: cfg}
 }

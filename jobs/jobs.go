@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,7 +15,10 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/forge"
+	"github.com/qemgate/qemgate/metadata"
+	"github.com/qemgate/qemgate/openqa"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -26,14 +30,33 @@ const (
 	QueueDefault = river.QueueDefault
 )
 
+// OpenQA is what the workers need from openQA; *openqa.Client implements it.
+type OpenQA interface {
+	PostISOs(ctx context.Context, params url.Values) (*openqa.ScheduleResult, error)
+	GetJob(ctx context.Context, id int64) (*openqa.Job, error)
+	ListJobs(ctx context.Context, f openqa.JobFilter) ([]openqa.Job, error)
+	JobComments(ctx context.Context, jobID int64) ([]openqa.Comment, error)
+	JobGroup(ctx context.Context, id int64) (*openqa.JobGroup, error)
+}
+
 // Deps are the collaborators every worker may use.
 type Deps struct {
-	Store  *store.Store
-	Forge  forge.Forge
-	Logger *slog.Logger
-	// Repos maps a configured repository name, lower-cased, to its canonical
-	// spelling, so that rows are keyed the same whichever case Gitea used.
-	Repos map[string]string
+	Config   *config.Config
+	Store    *store.Store
+	Forge    forge.Forge
+	OpenQA   OpenQA
+	Metadata *metadata.Holder
+	Metrics  *Metrics
+	Logger   *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }
 
 // Config sizes the River client.

@@ -26,6 +26,18 @@ type Pull struct {
 	GiteaUpdatedAt     *time.Time `json:"gitea_updated_at"`
 	FirstSeenAt        time.Time  `json:"first_seen_at"`
 	SyncedAt           time.Time  `json:"synced_at"`
+	Packages           []string   `json:"packages"`
+	Priority           int        `json:"priority"`
+	Emergency          bool       `json:"emergency"`
+	Gated              bool       `json:"gated"`
+	BuildSHA           string     `json:"build_sha"`
+	BuildSignal        string     `json:"build_signal"`
+	BuildReadyAt       *time.Time `json:"build_ready_at"`
+	Verdict            string     `json:"verdict"`
+	VerdictSHA         string     `json:"verdict_sha"`
+	VerdictReason      string     `json:"verdict_reason"`
+	VerdictDetail      []byte     `json:"-"`
+	VerdictAt          *time.Time `json:"verdict_at"`
 }
 
 // Ref names the PR the way every log line and error does: owner/repo#n@sha[:12].
@@ -38,7 +50,9 @@ func (p Pull) Ref() string {
 }
 
 const pullColumns = `repo, number, state, merged, draft, title, author, base_branch, head_sha, html_url,
-	labels, requested_reviewers, requested_teams, gitea_updated_at, first_seen_at, synced_at`
+	labels, requested_reviewers, requested_teams, gitea_updated_at, first_seen_at, synced_at,
+	packages, priority, emergency, gated, build_sha, build_signal, build_ready_at,
+	verdict, verdict_sha, verdict_reason, verdict_detail, verdict_at`
 
 // PullChange says what an upsert changed, so callers can react to a push.
 type PullChange struct {
@@ -68,7 +82,10 @@ func UpsertPull(ctx context.Context, db DBTX, p Pull) (PullChange, error) {
 			author = EXCLUDED.author, base_branch = EXCLUDED.base_branch, head_sha = EXCLUDED.head_sha,
 			html_url = EXCLUDED.html_url, labels = EXCLUDED.labels,
 			requested_reviewers = EXCLUDED.requested_reviewers, requested_teams = EXCLUDED.requested_teams,
-			gitea_updated_at = EXCLUDED.gitea_updated_at, synced_at = now()`,
+			gitea_updated_at = EXCLUDED.gitea_updated_at, synced_at = now()
+		-- a slower, older read must not overwrite a newer one
+		WHERE pulls.gitea_updated_at IS NULL OR EXCLUDED.gitea_updated_at IS NULL
+			OR EXCLUDED.gitea_updated_at >= pulls.gitea_updated_at`,
 		p.Repo, p.Number, p.State, p.Merged, p.Draft, p.Title, p.Author, p.BaseBranch, p.HeadSHA, p.HTMLURL,
 		nonNil(p.Labels), nonNil(p.RequestedReviewers), nonNil(p.RequestedTeams), p.GiteaUpdatedAt)
 	if err != nil {
@@ -104,4 +121,30 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// Gating is what the gate derives about a PR beside Gitea's own fields.
+type Gating struct {
+	Packages  []string
+	Priority  int
+	Emergency bool
+	Gated     bool
+}
+
+// SetGating stores what was derived about a PR at its current head.
+func SetGating(ctx context.Context, db DBTX, repo string, number int64, g Gating) error {
+	_, err := db.Exec(ctx, `UPDATE pulls SET packages = $3, priority = $4, emergency = $5, gated = $6
+		WHERE repo = $1 AND number = $2`, repo, number, nonNil(g.Packages), g.Priority, g.Emergency, g.Gated)
+	return err
+}
+
+// SetBuildReady records that the build of sha is ready, if sha is still the
+// PR's head. It reports whether it recorded anything new.
+func SetBuildReady(ctx context.Context, db DBTX, repo string, number int64, sha, signal string) (bool, error) {
+	tag, err := db.Exec(ctx, `UPDATE pulls SET build_sha = $3, build_signal = $4, build_ready_at = now()
+		WHERE repo = $1 AND number = $2 AND head_sha = $3 AND build_sha <> $3`, repo, number, sha, signal)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
 }

@@ -8,21 +8,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
-	"sync/atomic"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"riverqueue.com/riverui"
 
+	"github.com/qemgate/qemgate/app"
 	"github.com/qemgate/qemgate/config"
-	"github.com/qemgate/qemgate/forge"
-	"github.com/qemgate/qemgate/handlers"
-	"github.com/qemgate/qemgate/jobs"
 	"github.com/qemgate/qemgate/migrations"
-	"github.com/qemgate/qemgate/store"
 )
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -116,63 +111,18 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 			return err
 		}
 	}
-
-	st := store.New(pool)
-	fg, err := forge.New(forge.Config{URL: cfg.Gitea.URL, Token: cfg.Gitea.Token, Timeout: cfg.Gitea.Timeout.D()})
-	if err != nil {
-		return fmt.Errorf("gitea client: %w", err)
-	}
-	deps := jobs.Deps{Store: st, Forge: fg, Logger: logger}
-	riverClient, err := jobs.NewClient(pool, deps, jobs.Config{
-		GiteaWorkers:    cfg.Workers.Gitea,
-		OpenQAWorkers:   cfg.Workers.OpenQA,
-		DefaultWorkers:  cfg.Workers.Default,
-		SoftStopTimeout: cfg.ShutdownWait.D() / 2,
-	})
+	a, err := app.New(cfg, logger, pool, app.Options{})
 	if err != nil {
 		return err
 	}
+	// A broken metadata set at start is reported by /readyz; the service
+	// still serves webhooks and keeps retrying on every reload.
+	_ = a.ReloadMetadata()
+	go reloadMetadataLoop(ctx, a)
 
-	var riverRunning atomic.Bool
-	ready := func(ctx context.Context) error {
-		if err := pool.Ping(ctx); err != nil {
-			return fmt.Errorf("database unreachable: %w", err)
-		}
-		if err := migrations.Check(ctx, pool); err != nil {
-			return err
-		}
-		if !riverRunning.Load() {
-			return errors.New("job queue (River) is not running")
-		}
-		return nil
-	}
-
-	uiCtx, stopUI := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopUI()
-	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
-		Endpoints: riverui.NewEndpoints(riverClient, nil),
-		Logger:    logger.With("component", "riverui"),
-		Prefix:    "/admin/river",
-	})
-	if err != nil {
-		return fmt.Errorf("river ui: %w", err)
-	}
-	if err := ui.Start(uiCtx); err != nil {
-		return fmt.Errorf("river ui: %w", err)
-	}
-
-	metrics := handlers.NewMetrics()
 	srv := &http.Server{
-		Addr: cfg.Listen,
-		Handler: handlers.NewServer(handlers.Deps{
-			Config:  cfg,
-			Logger:  logger,
-			Store:   st,
-			Ingest:  &jobs.Ingest{Store: st, River: riverClient},
-			Metrics: metrics,
-			Ready:   ready,
-			RiverUI: ui,
-		}),
+		Addr:              cfg.Listen,
+		Handler:           a.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -183,92 +133,64 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
 
-	// River starts once the schema is current. With auto_migrate off that
-	// may be later (a migration job runs elsewhere); meanwhile /readyz says
-	// why the service is not ready. River runs on its own context so that
-	// HTTP drains first and River gets its bounded soft stop afterwards.
-	riverStarted := make(chan error, 1)
-	go func() { riverStarted <- startRiverWhenMigrated(ctx, pool, riverClient, &riverRunning, logger) }()
+	// Workers start once the schema is current; with auto_migrate off that
+	// may be later, and meanwhile /readyz says why the service is not ready.
+	workersErr := make(chan error, 1)
+	go func() { workersErr <- a.StartWorkers(ctx) }()
+
 	var runErr error
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-	case err := <-serveErr:
-		if !errors.Is(err, http.ErrServerClosed) {
-			runErr = fmt.Errorf("http server: %w", err)
-		}
-	case err := <-riverStarted:
-		if err != nil {
-			runErr = err
-		} else {
-			select {
-			case <-ctx.Done():
-				logger.Info("shutting down")
-			case err := <-serveErr:
-				if !errors.Is(err, http.ErrServerClosed) {
-					runErr = fmt.Errorf("http server: %w", err)
-				}
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			logger.Info("shutting down")
+			done = true
+		case err := <-serveErr:
+			if !errors.Is(err, http.ErrServerClosed) {
+				runErr = fmt.Errorf("http server: %w", err)
+			}
+			done = true
+		case err := <-workersErr:
+			if err != nil {
+				runErr, done = err, true
 			}
 		}
 	}
 
-	deadline := cfg.ShutdownWait.D()
-	httpCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deadline/2)
+	httpCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownWait.D()/2)
 	if err := srv.Shutdown(httpCtx); err != nil {
 		logger.Warn("http shutdown incomplete", "error", err)
 		srv.Close()
 	}
 	cancel()
-
-	if !riverRunning.Swap(false) {
-		stopUI()
-		logger.Info("stopped")
-		return runErr
-	}
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deadline/2)
-	defer cancel()
-	if err := riverClient.Stop(stopCtx); err != nil {
-		logger.Warn("river soft stop incomplete, stopping hard", "error", err)
-		hardCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		if err := riverClient.StopAndCancel(hardCtx); err != nil && !strings.Contains(err.Error(), "context") {
-			logger.Warn("river hard stop", "error", err)
-		}
-	}
-	stopUI()
+	a.StopWorkers(ctx)
 	logger.Info("stopped")
 	return runErr
 }
 
-// startRiverWhenMigrated waits until the schema is current, then starts River.
-// It returns nil without starting when ctx ends first.
-func startRiverWhenMigrated(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx], running *atomic.Bool, logger *slog.Logger) error {
-	for warned := false; ; {
-		err := migrations.Check(ctx, pool)
-		if err == nil {
-			break
-		}
-		if !warned {
-			logger.Warn("waiting for the database schema to be current before starting the workers", "reason", err)
-			warned = true
-		}
+// reloadMetadataLoop reloads the metadata on SIGHUP and every
+// metadata.reload_interval until ctx ends.
+func reloadMetadataLoop(ctx context.Context, a *app.App) {
+	if a.Config.Metadata.Dir == "" {
+		return
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	tick := time.NewTicker(a.Config.Metadata.ReloadInterval.D())
+	defer tick.Stop()
+	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-time.After(2 * time.Second):
+			return
+		case <-hup:
+			a.Logger.Info("SIGHUP: reloading metadata")
+			_ = a.ReloadMetadata()
+		case <-tick.C:
+			_ = a.ReloadMetadata()
 		}
 	}
-	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start river: %w", err)
-	}
-	running.Store(true)
-	return nil
 }
-
-// compile-time check that the River client fits the ingest.
-var _ jobs.Inserter = (*river.Client[pgx.Tx])(nil)

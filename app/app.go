@@ -1,0 +1,225 @@
+// Package app wires qemgate together: from a configuration and a database
+// to the clients, the workers and the HTTP handler, for serve and for tests.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"riverqueue.com/riverui"
+
+	"github.com/qemgate/qemgate/config"
+	"github.com/qemgate/qemgate/forge"
+	"github.com/qemgate/qemgate/handlers"
+	"github.com/qemgate/qemgate/jobs"
+	"github.com/qemgate/qemgate/metadata"
+	"github.com/qemgate/qemgate/migrations"
+	"github.com/qemgate/qemgate/openqa"
+	"github.com/qemgate/qemgate/store"
+)
+
+// App is one qemgate process: HTTP handler plus River workers.
+type App struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Pool     *pgxpool.Pool
+	Store    *store.Store
+	River    *river.Client[pgx.Tx]
+	Handler  http.Handler
+	Metadata *metadata.Holder
+	Metrics  *handlers.Metrics
+	Jobs     *jobs.Metrics
+
+	riverUI      *riverui.Handler
+	riverRunning atomic.Bool
+	stopUI       context.CancelFunc
+}
+
+// Options tune an App for tests.
+type Options struct {
+	// TestOnly makes River start without its production jitter.
+	TestOnly bool
+	// Now is the workers' clock.
+	Now func() time.Time
+}
+
+// New builds an App on an open pool. It does no network I/O.
+func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Options) (*App, error) {
+	a := &App{Config: cfg, Logger: logger, Pool: pool, Store: store.New(pool)}
+	a.Metrics = handlers.NewMetrics()
+	a.Jobs = jobs.NewMetrics(a.Metrics.Registry)
+
+	fg, err := forge.New(forge.Config{
+		URL:     cfg.Gitea.URL,
+		Token:   cfg.Gitea.Token,
+		Timeout: cfg.Gitea.Timeout.D(),
+		Observe: observe(a.Jobs.GiteaRequests),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gitea client: %w", err)
+	}
+	oq := openqa.New(openqa.Config{
+		URL:     cfg.OpenQA.URL,
+		Key:     cfg.OpenQA.Key,
+		Secret:  cfg.OpenQA.Secret,
+		Timeout: cfg.OpenQA.Timeout.D(),
+		Observe: observe(a.Jobs.OpenQARequests),
+	})
+	a.Metadata = metadata.NewHolder(cfg.Metadata.Dir, metadata.Options{Strict: cfg.Metadata.Strict}, opts.Now)
+
+	deps := jobs.Deps{
+		Config:   &a.Config,
+		Store:    a.Store,
+		Forge:    fg,
+		OpenQA:   oq,
+		Metadata: a.Metadata,
+		Metrics:  a.Jobs,
+		Logger:   logger,
+		Now:      opts.Now,
+	}
+	a.River, err = jobs.NewClient(pool, deps, jobs.Config{
+		GiteaWorkers:    cfg.Workers.Gitea,
+		OpenQAWorkers:   cfg.Workers.OpenQA,
+		DefaultWorkers:  cfg.Workers.Default,
+		SoftStopTimeout: cfg.ShutdownWait.D() / 2,
+		TestOnly:        opts.TestOnly,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	a.riverUI, err = riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(a.River, nil),
+		Logger:    logger.With("component", "riverui"),
+		Prefix:    "/admin/river",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river ui: %w", err)
+	}
+
+	a.Handler = handlers.NewServer(handlers.Deps{
+		Config:  cfg,
+		Logger:  logger,
+		Store:   a.Store,
+		Ingest:  &jobs.Ingest{Store: a.Store, River: a.River},
+		Metrics: a.Metrics,
+		Ready:   a.Ready,
+		RiverUI: a.riverUI,
+	})
+	return a, nil
+}
+
+func observe(c *prometheus.CounterVec) func(endpoint string, code int, d time.Duration) {
+	return func(endpoint string, code int, _ time.Duration) {
+		c.WithLabelValues(endpoint, fmt.Sprint(code)).Inc()
+	}
+}
+
+// ReloadMetadata loads the metadata again; a broken set is refused and the
+// last good one kept.
+func (a *App) ReloadMetadata() error {
+	if a.Config.Metadata.Dir == "" {
+		return nil
+	}
+	err := a.Metadata.Reload()
+	if err != nil {
+		a.Jobs.MetadataReload.WithLabelValues("error").Inc()
+		a.Jobs.MetadataOK.Set(0)
+		a.Logger.Error("metadata reload failed; keeping the last good set", "dir", a.Config.Metadata.Dir, "error", err)
+		return err
+	}
+	a.Jobs.MetadataReload.WithLabelValues("ok").Inc()
+	a.Jobs.MetadataOK.Set(1)
+	a.Logger.Info("metadata loaded", "dir", a.Config.Metadata.Dir, "products", len(a.Metadata.Current().Products()), "problems", len(a.Metadata.Problems()))
+	return nil
+}
+
+// Ready says whether the App can do its work, with details for /readyz.
+func (a *App) Ready(ctx context.Context) (map[string]string, error) {
+	detail := map[string]string{}
+	if a.Config.Metadata.Dir != "" {
+		switch {
+		case a.Metadata.Current() == nil:
+			msg := "never loaded"
+			if err := a.Metadata.LastError(); err != nil {
+				msg = err.Error()
+			}
+			return detail, fmt.Errorf("metadata: %s", msg)
+		case a.Metadata.LastError() != nil:
+			detail["metadata"] = fmt.Sprintf("last reload at %s failed, using the set loaded at %s: %v",
+				a.Metadata.LastReload().UTC().Format(time.RFC3339), a.Metadata.LastSuccess().UTC().Format(time.RFC3339), a.Metadata.LastError())
+		default:
+			detail["metadata"] = fmt.Sprintf("%d products, loaded at %s", len(a.Metadata.Current().Products()), a.Metadata.LastSuccess().UTC().Format(time.RFC3339))
+		}
+	}
+	if err := a.Pool.Ping(ctx); err != nil {
+		return detail, fmt.Errorf("database unreachable: %w", err)
+	}
+	if err := migrations.Check(ctx, a.Pool); err != nil {
+		return detail, err
+	}
+	if !a.riverRunning.Load() {
+		return detail, errors.New("job queue (River) is not running")
+	}
+	return detail, nil
+}
+
+// StartWorkers waits until the schema is current, then starts River and the
+// River UI. It returns nil without starting when ctx ends first.
+func (a *App) StartWorkers(ctx context.Context) error {
+	for warned := false; ; {
+		err := migrations.Check(ctx, a.Pool)
+		if err == nil {
+			break
+		}
+		if !warned {
+			a.Logger.Warn("waiting for the database schema to be current before starting the workers", "reason", err)
+			warned = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second):
+		}
+	}
+	// River runs on its own context: StopWorkers gives it a bounded soft stop.
+	if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start river: %w", err)
+	}
+	uiCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopUI = stop
+	if err := a.riverUI.Start(uiCtx); err != nil {
+		return fmt.Errorf("river ui: %w", err)
+	}
+	a.riverRunning.Store(true)
+	return nil
+}
+
+// StopWorkers stops River softly, then hard after half the shutdown timeout.
+func (a *App) StopWorkers(ctx context.Context) {
+	if a.stopUI != nil {
+		a.stopUI()
+	}
+	if !a.riverRunning.Swap(false) {
+		return
+	}
+	soft, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.ShutdownWait.D()/2)
+	defer cancel()
+	if err := a.River.Stop(soft); err != nil {
+		a.Logger.Warn("river soft stop incomplete, stopping hard", "error", err)
+		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := a.River.StopAndCancel(hard); err != nil {
+			a.Logger.Warn("river hard stop", "error", err)
+		}
+	}
+}

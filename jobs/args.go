@@ -1,0 +1,79 @@
+package jobs
+
+import (
+	"github.com/riverqueue/river"
+)
+
+// ScheduleArgs asks to post the planned test runs of a PR at one head SHA.
+// It is unique per (repo, number, sha) while pending; the test_runs table
+// keeps each run unique for good, so a run is never posted twice.
+type ScheduleArgs struct {
+	Repo   string `json:"repo" river:"unique"`
+	Number int64  `json:"number" river:"unique"`
+	SHA    string `json:"sha" river:"unique"`
+}
+
+// Kind names the job.
+func (ScheduleArgs) Kind() string { return "schedule" }
+
+// InsertOpts puts scheduling on the openQA queue, unique while pending.
+func (ScheduleArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueOpenQA, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+// SyncOpenQAJobArgs asks to re-read one openQA job, the authority on it.
+type SyncOpenQAJobArgs struct {
+	ID       int64 `json:"id" river:"unique"`
+	Followup bool  `json:"followup,omitempty" river:"unique"`
+}
+
+// Kind names the job.
+func (SyncOpenQAJobArgs) Kind() string { return "sync_openqa_job" }
+
+// InsertOpts makes the job unique per openQA job while pending.
+func (SyncOpenQAJobArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueOpenQA, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+func (a SyncOpenQAJobArgs) withFollowup() river.JobArgs {
+	a.Followup = !a.Followup
+	return a
+}
+
+// EvaluateArgs asks to compute a PR's verdict from what is stored. It is
+// debounced: one pending evaluation per PR absorbs every change until it runs.
+type EvaluateArgs struct {
+	Repo     string `json:"repo" river:"unique"`
+	Number   int64  `json:"number" river:"unique"`
+	Followup bool   `json:"followup,omitempty" river:"unique"`
+}
+
+// Kind names the job.
+func (EvaluateArgs) Kind() string { return "evaluate" }
+
+// InsertOpts makes the job unique per PR while pending.
+func (EvaluateArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+func (a EvaluateArgs) withFollowup() river.JobArgs {
+	a.Followup = !a.Followup
+	return a
+}
+
+// ReportArgs asks to tell Gitea the PR's stored verdict at sha: commit
+// status, approval or request for changes, summary comment. Every write is
+// recorded in reports, so running it again writes nothing twice.
+type ReportArgs struct {
+	Repo   string `json:"repo" river:"unique"`
+	Number int64  `json:"number" river:"unique"`
+	SHA    string `json:"sha" river:"unique"`
+}
+
+// Kind names the job.
+func (ReportArgs) Kind() string { return "report" }
+
+// InsertOpts puts reporting on the Gitea queue, unique while pending.
+func (ReportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueGitea, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}

@@ -1,0 +1,53 @@
+package jobs
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the workers' Prometheus metrics. Labels never carry PR
+// numbers, SHAs or job ids.
+type Metrics struct {
+	Verdicts       *prometheus.CounterVec
+	GiteaWrites    *prometheus.CounterVec
+	OpenQARequests *prometheus.CounterVec
+	GiteaRequests  *prometheus.CounterVec
+	Scheduled      *prometheus.CounterVec
+	MetadataReload *prometheus.CounterVec
+	MetadataOK     prometheus.Gauge
+}
+
+// NewMetrics registers the workers' metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_verdicts_total",
+			Help: "Verdicts computed, by verdict (pending, passed, failed, no-jobs).",
+		}, []string{"verdict"}),
+		GiteaWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_gitea_writes_total",
+			Help: "Writes to Gitea, by kind (status, approval, decline, summary, dismissal) and outcome (posted, failed, dry_run).",
+		}, []string{"kind", "outcome"}),
+		OpenQARequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_openqa_requests_total",
+			Help: "openQA API requests, by endpoint and HTTP status code (0: no answer).",
+		}, []string{"endpoint", "code"}),
+		GiteaRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_gitea_requests_total",
+			Help: "Gitea API requests, by endpoint and HTTP status code (0: no answer).",
+		}, []string{"endpoint", "code"}),
+		Scheduled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_test_runs_scheduled_total",
+			Help: "Test runs posted to openQA, by outcome (scheduled, adopted, failed, retry, dry_run).",
+		}, []string{"outcome"}),
+		MetadataReload: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_metadata_reloads_total",
+			Help: "Metadata reloads, by result (ok, error). A failed reload keeps the last good set.",
+		}, []string{"result"}),
+		MetadataOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "qemgate_metadata_last_reload_ok",
+			Help: "1 when the last metadata reload succeeded, 0 when it failed and an older set is in use.",
+		}),
+	}
+	reg.MustRegister(m.Verdicts, m.GiteaWrites, m.OpenQARequests, m.GiteaRequests, m.Scheduled, m.MetadataReload, m.MetadataOK)
+	return m
+}
