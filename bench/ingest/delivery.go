@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// defaultFixture is the captured pull_request_sync delivery: the event a
+// push to a PR sends, and so the commonest one that carries work.
+func defaultFixture() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "fixtures", "gitea", "pull_request_synchronized.json")
+}
+
+// template is a captured delivery to send again and again.
+type template struct {
+	body    []byte
+	headers map[string]string
+}
+
+// loadTemplate reads <name>.json and <name>.headers.json as captured.
+func loadTemplate(bodyPath string) (template, error) {
+	body, err := os.ReadFile(bodyPath)
+	if err != nil {
+		return template{}, fmt.Errorf("read fixture: %w", err)
+	}
+	raw, err := os.ReadFile(strings.TrimSuffix(bodyPath, ".json") + ".headers.json")
+	if err != nil {
+		return template{}, fmt.Errorf("read fixture headers: %w", err)
+	}
+	var h struct {
+		Headers map[string]string `json:"headers"`
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return template{}, fmt.Errorf("fixture headers %s: %w", bodyPath, err)
+	}
+	return template{body: body, headers: h.Headers}, nil
+}
+
+// prNumbers is the part of a pull_request payload that names the PR.
+type prNumbers struct {
+	Number      int64 `json:"number"`
+	PullRequest *struct {
+		Number int64 `json:"number"`
+	} `json:"pull_request"`
+}
+
+// forPull returns body as if it were about PR number: the top-level
+// "number" and pull_request.number change, every other byte stays as Gitea
+// sent it (URLs still name the captured PR; the receiver does not read
+// them). It fails when body is not a pull_request payload with both fields
+// equal, which is what the byte-level rewrite relies on.
+func forPull(body []byte, number int64) ([]byte, error) {
+	var p prNumbers
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("fixture is not JSON: %w", err)
+	}
+	if p.PullRequest == nil || p.Number <= 0 || p.PullRequest.Number != p.Number {
+		return nil, fmt.Errorf("fixture is not a pull_request payload with number == pull_request.number")
+	}
+	old := []byte(`"number": ` + strconv.FormatInt(p.Number, 10) + ",")
+	if c := bytes.Count(body, old); c != 2 {
+		return nil, fmt.Errorf("fixture has %s %d times, want exactly twice (top level and pull_request)", old, c)
+	}
+	out := bytes.ReplaceAll(body, old, []byte(`"number": `+strconv.FormatInt(number, 10)+","))
+	var check prNumbers
+	if err := json.Unmarshal(out, &check); err != nil || check.Number != number || check.PullRequest.Number != number {
+		return nil, fmt.Errorf("rewriting the fixture for PR %d did not give a payload about PR %d", number, number)
+	}
+	return out, nil
+}
+
+// signed is one body ready to send, with the signature headers Gitea
+// computes for it.
+type signed struct {
+	body       []byte
+	signatures map[string]string
+}
+
+// sign computes every signature header Gitea sends: hex HMAC-SHA256 in
+// X-Gitea-Signature and X-Gogs-Signature, the same with "sha256=" in
+// X-Hub-Signature-256, and HMAC-SHA1 in X-Hub-Signature.
+func sign(secret string, body []byte) signed {
+	m256 := hmac.New(sha256.New, []byte(secret))
+	m256.Write(body)
+	s256 := hex.EncodeToString(m256.Sum(nil))
+	m1 := hmac.New(sha1.New, []byte(secret))
+	m1.Write(body)
+	return signed{body: body, signatures: map[string]string{
+		"X-Gitea-Signature":   s256,
+		"X-Gogs-Signature":    s256,
+		"X-Hub-Signature-256": "sha256=" + s256,
+		"X-Hub-Signature":     "sha1=" + hex.EncodeToString(m1.Sum(nil)),
+	}}
+}
+
+// deliveryHeaders are what Gitea sends with every delivery of the same
+// event: the captured headers less the per-delivery ones (id, signatures)
+// and those the HTTP client sets itself.
+func deliveryHeaders(captured map[string]string) http.Header {
+	h := http.Header{}
+	for k, v := range captured {
+		switch http.CanonicalHeaderKey(k) {
+		case "Content-Length", "Accept-Encoding",
+			"X-Gitea-Delivery", "X-Gogs-Delivery", "X-Github-Delivery",
+			"X-Gitea-Signature", "X-Gogs-Signature", "X-Hub-Signature", "X-Hub-Signature-256":
+			continue
+		}
+		h.Set(k, v)
+	}
+	return h
+}
+
+// setDelivery sets what changes from one delivery to the next.
+func setDelivery(h http.Header, id string, s signed) {
+	h.Set("X-Gitea-Delivery", id)
+	h.Set("X-Gogs-Delivery", id)
+	h.Set("X-Github-Delivery", id)
+	for k, v := range s.signatures {
+		h.Set(k, v)
+	}
+}
+
+// newDeliveryID returns a random UUID, as Gitea uses for delivery ids.
+func newDeliveryID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	x := hex.EncodeToString(b[:])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
