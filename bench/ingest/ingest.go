@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/qemgate/qemgate/bench/delivery"
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/handlers"
 	"github.com/qemgate/qemgate/jobs"
@@ -29,18 +30,17 @@ const webhookSecret = "bench-secret"
 // deliveries to it the way Gitea does: one request per delivery, over
 // kept-alive connections.
 type ingest struct {
-	srv     *http.Server
-	url     string
-	client  *http.Client
-	headers http.Header
-	bodies  []signed
+	srv    *http.Server
+	url    string
+	client *http.Client
+	source *delivery.Source
 }
 
 // startIngest serves handlers.NewServer as `qemgate serve` builds it, with
 // an insert-only River client: jobs are enqueued in the delivery's
 // transaction as in production, and never worked, so the measurement is
 // the receiver alone.
-func startIngest(ctx context.Context, pool *pgxpool.Pool, captured map[string]string, bodies []signed, concurrency int) (*ingest, error) {
+func startIngest(ctx context.Context, pool *pgxpool.Pool, src *delivery.Source, concurrency int) (*ingest, error) {
 	cfg := config.Default()
 	cfg.Gitea.WebhookSecrets = []string{webhookSecret}
 	cfg.Gitea.Repos = []config.Repo{{Name: "products/SLFO"}}
@@ -77,21 +77,19 @@ func startIngest(ctx context.Context, pool *pgxpool.Pool, captured map[string]st
 				DisableCompression:  true,
 			},
 		},
-		headers: deliveryHeaders(captured),
-		bodies:  bodies,
+		source: src,
 	}, nil
 }
 
 // deliver posts delivery seq: a fresh delivery id, about PR seq mod N.
 // Latency runs from sending the request to having read the whole answer.
 func (in *ingest) deliver(ctx context.Context, seq int64) (string, error) {
-	s := in.bodies[seq%int64(len(in.bodies))]
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.url, bytes.NewReader(s.body))
+	body, header := in.source.Next(seq)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.url, bytes.NewReader(body))
 	if err != nil {
 		return "error", err
 	}
-	req.Header = in.headers.Clone()
-	setDelivery(req.Header, newDeliveryID(), s)
+	req.Header = header
 	resp, err := in.client.Do(req)
 	if err != nil {
 		return "error", err

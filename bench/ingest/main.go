@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/qemgate/qemgate/bench/delivery"
 	"github.com/qemgate/qemgate/bench/load"
 )
 
@@ -64,7 +65,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured run before each phase, at the same concurrency")
 	fs.IntVar(&o.distinctPRs, "distinct-prs", 200, "deliveries are spread round-robin over this many PRs")
 	fs.IntVar(&o.maxConns, "max-conns", 0, "database connections in the pool (default: -concurrency, so no phase waits for one)")
-	fs.StringVar(&o.fixture, "fixture", defaultFixture(), "captured delivery body to send; <name>.headers.json must be beside it")
+	fs.StringVar(&o.fixture, "fixture", delivery.DefaultFixture(), "captured delivery body to send; <name>.headers.json must be beside it")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./bench/ingest [flags]\n\nMeasures POST /webhooks/gitea against a real PostgreSQL, then that server's plain INSERT rate.")
 		fs.PrintDefaults()
@@ -121,17 +122,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	tpl, err := loadTemplate(o.fixture)
+	tpl, err := delivery.Load(o.fixture)
 	if err != nil {
 		return err
 	}
-	bodies := make([]signed, o.distinctPRs)
-	for i := range bodies {
-		b, err := forPull(tpl.body, int64(i+1))
-		if err != nil {
-			return fmt.Errorf("%s: %w", o.fixture, err)
-		}
-		bodies[i] = sign(webhookSecret, b)
+	src, err := delivery.NewSource(tpl, webhookSecret, o.distinctPRs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.fixture, err)
 	}
 
 	db, err := createDatabase(ctx, o.adminURL)
@@ -152,7 +149,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer pool.Close()
 
-	rep := report{Benchmark: "webhook_ingest", Concurrency: o.concurrency, DistinctPRs: o.distinctPRs, MaxConns: o.maxConns, BodyBytes: len(bodies[0].body)}
+	rep := report{Benchmark: "webhook_ingest", Concurrency: o.concurrency, DistinctPRs: o.distinctPRs, MaxConns: o.maxConns, BodyBytes: src.BodyBytes()}
 	if rep.Environment, err = describe(ctx, pool); err != nil {
 		return err
 	}
@@ -162,7 +159,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		o.concurrency, phaseLength(o), o.warmup, o.distinctPRs, rep.BodyBytes, o.maxConns)
 
 	checkpoint(ctx, pool)
-	ing, err := startIngest(ctx, pool, tpl.headers, bodies, o.concurrency)
+	ing, err := startIngest(ctx, pool, src, o.concurrency)
 	if err != nil {
 		return err
 	}
