@@ -71,6 +71,7 @@ type Config struct {
 func Register(workers *river.Workers, deps Deps) {
 	river.AddWorker(workers, &SyncPullWorker{deps: deps})
 	river.AddWorker(workers, &SyncCommitWorker{deps: deps})
+	river.AddWorker(workers, &ScheduleWorker{deps: deps})
 }
 
 // NewClient returns a River client with our queues and every worker.

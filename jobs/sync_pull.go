@@ -3,11 +3,17 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"path"
+	"regexp"
+	"sort"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/forge"
+	"github.com/qemgate/qemgate/gate"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -32,7 +38,9 @@ func (a SyncPullArgs) withFollowup() river.JobArgs {
 	return a
 }
 
-// SyncPullWorker re-reads a PR and upserts it.
+// SyncPullWorker re-reads a PR and everything the gate derives from it:
+// packages, priority, whether it is ours to gate, whether its build is ready.
+// When the build of the head SHA is ready it enqueues the scheduling.
 type SyncPullWorker struct {
 	river.WorkerDefaults[SyncPullArgs]
 	deps Deps
@@ -41,19 +49,220 @@ type SyncPullWorker struct {
 // Work loads the PR from Gitea and records it.
 func (w *SyncPullWorker) Work(ctx context.Context, job *river.Job[SyncPullArgs]) error {
 	a := job.Args
+	op := fmt.Sprintf("sync %s#%d", a.Repo, a.Number)
 	pr, err := w.deps.Forge.GetPull(ctx, a.Repo, a.Number)
 	if err != nil {
-		return forgeError(fmt.Sprintf("sync %s#%d", a.Repo, a.Number), err)
+		return forgeError(op, err)
 	}
 	p := pullFromForge(a.Repo, pr)
-	change, err := store.UpsertPull(ctx, w.deps.Store.Pool, p)
-	if err != nil {
+	repoCfg, watched := w.deps.Config.Repo(a.Repo)
+
+	var facts pullFacts
+	if watched && p.State == "open" {
+		if facts, err = w.gather(ctx, repoCfg, p); err != nil {
+			return forgeError(op, err)
+		}
+	}
+
+	log := w.deps.Logger.With("pull", p.Ref())
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	return w.deps.Store.InTx(ctx, func(tx pgx.Tx) error {
+		change, err := store.UpsertPull(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if change.New || change.PreviousSHA != p.HeadSHA {
+			log.InfoContext(ctx, "pull synced", "state", p.State, "new", change.New, "previous_sha", change.PreviousSHA)
+		}
+		if !change.New && change.PreviousSHA != p.HeadSHA {
+			// A push: the old SHA's runs no longer decide anything, and the
+			// new SHA waits for its own build.
+			n, err := store.SupersedeRuns(ctx, tx, p.Repo, p.Number, p.HeadSHA)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				log.InfoContext(ctx, "test runs superseded by a push", "runs", n, "previous_sha", change.PreviousSHA)
+			}
+		}
+		if !watched {
+			return nil
+		}
+		if p.State != "open" {
+			if err := store.SetGating(ctx, tx, p.Repo, p.Number, store.Gating{Packages: facts.packages, Priority: gate.DefaultPullPriority}); err != nil {
+				return err
+			}
+			_, err := InsertDebounced(ctx, client, tx, EvaluateArgs{Repo: p.Repo, Number: p.Number})
+			return err
+		}
+		if err := store.SetGating(ctx, tx, p.Repo, p.Number, store.Gating{
+			Packages: facts.packages, Priority: facts.priority, Emergency: facts.emergency, Gated: facts.gated,
+		}); err != nil {
+			return err
+		}
+		if facts.buildSignal != "" {
+			recorded, err := store.SetBuildReady(ctx, tx, p.Repo, p.Number, p.HeadSHA, facts.buildSignal)
+			if err != nil {
+				return err
+			}
+			if recorded {
+				log.InfoContext(ctx, "build ready", "signal", facts.buildSignal)
+			}
+		}
+		skipDraft := p.Draft && (repoCfg.SkipDrafts == nil || *repoCfg.SkipDrafts)
+		if facts.gated && facts.buildSignal != "" && !skipDraft {
+			if _, err := client.InsertTx(ctx, tx, ScheduleArgs{Repo: p.Repo, Number: p.Number, SHA: p.HeadSHA}, nil); err != nil {
+				return fmt.Errorf("enqueue schedule: %w", err)
+			}
+		}
+		_, err = InsertDebounced(ctx, client, tx, EvaluateArgs{Repo: p.Repo, Number: p.Number})
 		return err
+	})
+}
+
+// pullFacts is what the gate derives about an open PR from Gitea.
+type pullFacts struct {
+	packages    []string
+	priority    int
+	emergency   bool
+	gated       bool
+	buildSignal string // how the build of the head SHA was said to be ready; "" while not
+}
+
+func (w *SyncPullWorker) gather(ctx context.Context, rc config.Repo, p store.Pull) (pullFacts, error) {
+	var f pullFacts
+	var err error
+	if f.packages, err = w.packages(ctx, rc, p); err != nil {
+		return f, err
 	}
-	if change.New || change.PreviousSHA != p.HeadSHA {
-		w.deps.Logger.InfoContext(ctx, "pull synced", "pull", p.Ref(), "state", p.State, "new", change.New, "previous_sha", change.PreviousSHA)
+	f.priority, f.emergency = gate.PriorityFromLabels(p.Labels, rc.PriorityLabels, rc.EmergencyLabels, gate.DefaultPullPriority)
+	reviews, err := w.deps.Forge.Reviews(ctx, p.Repo, p.Number)
+	if err != nil {
+		return f, err
 	}
-	return nil
+	bots := []string{w.deps.Config.Gitea.BotLogin, w.deps.Config.Gitea.Approval.ReviewBot}
+	f.gated = isGated(rc.Reviewer, bots, reviews, p.HeadSHA)
+	f.buildSignal = reviewSignal(rc.BuildReady.Review, reviews, p.HeadSHA)
+	if f.buildSignal == "" && rc.BuildReady.Status != nil {
+		cs, err := w.deps.Forge.CombinedStatus(ctx, p.Repo, p.HeadSHA)
+		if err != nil {
+			return f, err
+		}
+		f.buildSignal = statusSignal(rc.BuildReady.Status, cs)
+	}
+	return f, nil
+}
+
+// packages reads the <package> entries of every _patchinfo the PR changes,
+// or, when there is none or the repository says so, its top-level directories.
+func (w *SyncPullWorker) packages(ctx context.Context, rc config.Repo, p store.Pull) ([]string, error) {
+	files, err := w.deps.Forge.PullFiles(ctx, p.Repo, p.Number)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, 0, len(files))
+	for _, f := range files {
+		paths = append(paths, f.Filename)
+	}
+	if rc.PackagesFrom == "top_level_dirs" {
+		return gate.PackagesFromPaths(paths), nil
+	}
+	seen := map[string]bool{}
+	var pkgs []string
+	for _, f := range files {
+		if path.Base(f.Filename) != "_patchinfo" || f.Status == "deleted" {
+			continue
+		}
+		raw, err := w.deps.Forge.RawFile(ctx, p.Repo, p.HeadSHA, f.Filename)
+		if err != nil {
+			return nil, err
+		}
+		found, err := gate.PackagesFromPatchinfo(raw)
+		if err != nil {
+			// A broken _patchinfo is the PR's problem, not a reason to retry.
+			w.deps.Logger.WarnContext(ctx, "unreadable _patchinfo", "pull", p.Ref(), "file", f.Filename, "error", err)
+			continue
+		}
+		for _, pkg := range found {
+			if !seen[pkg] {
+				seen[pkg] = true
+				pkgs = append(pkgs, pkg)
+			}
+		}
+	}
+	if len(pkgs) == 0 {
+		return gate.PackagesFromPaths(paths), nil
+	}
+	sort.Strings(pkgs)
+	return pkgs, nil
+}
+
+// isGated says whether the PR is ours to gate: a review is requested from
+// our user or team, or our latest review is anything but an approval of the
+// head SHA (stale after a push, dismissed, or asking for changes we may now
+// lift). Gitea deletes a team's request when a member reviews, so the
+// request alone is not enough.
+func isGated(r config.Reviewer, bots []string, reviews []forge.Review, head string) bool {
+	var latest *forge.Review
+	for i := range reviews {
+		rv := &reviews[i]
+		if rv.State == forge.ReviewRequestReview {
+			if containsFold(r.Users, rv.User) || containsFold(r.Teams, rv.Team) {
+				return true
+			}
+			continue
+		}
+		if containsFold(bots, rv.User) && (latest == nil || rv.ID > latest.ID) {
+			latest = rv
+		}
+	}
+	if latest == nil {
+		return false
+	}
+	return !(latest.State == forge.ReviewApproved && strings.EqualFold(latest.CommitID, head) && !latest.Stale && !latest.Dismissed)
+}
+
+// reviewSignal finds the staging bot's "Build successful" review of head.
+func reviewSignal(sig *config.ReviewSignal, reviews []forge.Review, head string) string {
+	if sig == nil {
+		return ""
+	}
+	body, err := regexp.Compile(sig.Body)
+	if err != nil {
+		return ""
+	}
+	for _, rv := range reviews {
+		if strings.EqualFold(rv.User, sig.User) && rv.State == forge.ReviewApproved && !rv.Dismissed &&
+			strings.EqualFold(rv.CommitID, head) && body.MatchString(strings.TrimSpace(rv.Body)) {
+			return "review:" + rv.User
+		}
+	}
+	return ""
+}
+
+// statusSignal finds a successful commit status whose context matches the glob.
+func statusSignal(sig *config.StatusSignal, cs *forge.CombinedStatus) string {
+	if sig == nil || cs == nil {
+		return ""
+	}
+	for _, s := range cs.Statuses {
+		if ok, _ := path.Match(sig.Context, s.Context); ok && s.State == "success" {
+			return "status:" + s.Context
+		}
+	}
+	return ""
+}
+
+func containsFold(list []string, s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // pullFromForge keys the row by our configured repository name.
