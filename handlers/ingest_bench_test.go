@@ -1,0 +1,116 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/qemgate/qemgate/bench/delivery"
+	"github.com/qemgate/qemgate/bench/load"
+	"github.com/qemgate/qemgate/internal/fixture"
+	"github.com/qemgate/qemgate/internal/pgtest"
+	"github.com/qemgate/qemgate/jobs"
+	"github.com/qemgate/qemgate/store"
+)
+
+// ingestBenchConcurrency is how many deliveries are in flight at once, whatever
+// the number of CPUs, so that runs on different machines compare; it is
+// the default of go run ./bench/ingest.
+const (
+	ingestBenchConcurrency = 16
+	ingestBenchPRs         = 200
+)
+
+// BenchmarkGiteaIngest measures POST /webhooks/gitea over loopback HTTP
+// against a real PostgreSQL at a fixed concurrency ("ack": ns/op is the
+// inverse of throughput, p50-ms and p99-ms the acknowledgement latency), and
+// the plain single-row INSERT of the same server at the same concurrency
+// ("insert_baseline"). go run ./bench/ingest measures the same and prints
+// the ratio; docs/benchmarks.md has the numbers.
+func BenchmarkGiteaIngest(b *testing.B) {
+	ctx := context.Background()
+	pc, err := pgxpool.ParseConfig(pgtest.URL(b))
+	require.NoError(b, err)
+	// One connection per worker, in both cases: neither waits for the pool.
+	pc.MaxConns = ingestBenchConcurrency
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	require.NoError(b, err)
+	b.Cleanup(pool.Close) // before pgtest drops the database
+
+	workers := river.NewWorkers()
+	jobs.Register(workers, jobs.Deps{})
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Workers: workers})
+	require.NoError(b, err)
+	st := store.New(pool)
+	srv := httptest.NewServer(NewServer(Deps{
+		Config:  testConfig(),
+		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Store:   st,
+		Ingest:  &jobs.Ingest{Store: st, River: rc},
+		Metrics: NewMetrics(),
+		Ready:   func(context.Context) (map[string]string, error) { return nil, nil },
+	}))
+	b.Cleanup(srv.Close)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: ingestBenchConcurrency, DisableCompression: true}}
+	b.Cleanup(client.CloseIdleConnections)
+
+	d := fixture.GiteaDelivery(b, "pull_request_synchronized")
+	src, err := delivery.NewSource(delivery.Template{Body: d.Body, Headers: d.Headers}, fixtureSecret, ingestBenchPRs)
+	require.NoError(b, err)
+
+	b.Run("ack", func(b *testing.B) {
+		runIngestBench(b, func(ctx context.Context, seq int64) (string, error) {
+			body, h := src.Next(seq)
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/webhooks/gitea", bytes.NewReader(body))
+			if err != nil {
+				return "", err
+			}
+			req.Header = h
+			resp, err := client.Do(req)
+			if err != nil {
+				return "", err
+			}
+			answer, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			code := strconv.Itoa(resp.StatusCode)
+			if err == nil && resp.StatusCode != http.StatusAccepted {
+				err = fmt.Errorf("HTTP %s: %s", code, answer)
+			}
+			return code, err
+		})
+	})
+
+	_, err = pool.Exec(ctx, `CREATE TABLE bench_insert (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, seq bigint NOT NULL, at timestamptz NOT NULL DEFAULT now())`)
+	require.NoError(b, err)
+	b.Run("insert_baseline", func(b *testing.B) {
+		runIngestBench(b, func(ctx context.Context, seq int64) (string, error) {
+			_, err := pool.Exec(ctx, `INSERT INTO bench_insert (seq) VALUES ($1)`, seq)
+			return "", err
+		})
+	})
+}
+
+// runIngestBench runs b.N operations at ingestBenchConcurrency and reports their
+// latency percentiles next to ns/op.
+func runIngestBench(b *testing.B, op load.Op) {
+	b.ResetTimer()
+	res, err := load.Run(context.Background(), load.Options{Concurrency: ingestBenchConcurrency, Ops: int64(b.N)}, op)
+	b.StopTimer()
+	require.NoError(b, err)
+	require.Zero(b, res.Failures, "first failure: %s", res.FirstError)
+	require.EqualValues(b, b.N, res.Ops)
+	b.ReportMetric(res.Latency.P50, "p50-ms")
+	b.ReportMetric(res.Latency.P99, "p99-ms")
+	b.ReportMetric(res.PerSecond, "ops/s")
+}
