@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -31,13 +32,14 @@ type Config struct {
 	LogLevel        string   `yaml:"log_level" json:"log_level"`
 	ShutdownWait    Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
 
-	Gitea     Gitea     `yaml:"gitea" json:"gitea"`
-	OpenQA    OpenQA    `yaml:"openqa" json:"openqa"`
-	Metadata  Metadata  `yaml:"metadata" json:"metadata"`
-	Webhooks  Webhooks  `yaml:"webhooks" json:"webhooks"`
-	Poll      Poll      `yaml:"poll" json:"poll"`
-	Retention Retention `yaml:"retention" json:"retention"`
-	Workers   Workers   `yaml:"workers" json:"workers"`
+	Gitea      Gitea      `yaml:"gitea" json:"gitea"`
+	OpenQA     OpenQA     `yaml:"openqa" json:"openqa"`
+	Metadata   Metadata   `yaml:"metadata" json:"metadata"`
+	Webhooks   Webhooks   `yaml:"webhooks" json:"webhooks"`
+	Poll       Poll       `yaml:"poll" json:"poll"`
+	Retention  Retention  `yaml:"retention" json:"retention"`
+	Aggregates Aggregates `yaml:"aggregates" json:"aggregates"`
+	Workers    Workers    `yaml:"workers" json:"workers"`
 }
 
 // Gitea is where pull requests come from and where verdicts go.
@@ -142,6 +144,27 @@ type Retention struct {
 	Deliveries Duration `yaml:"deliveries" json:"deliveries"`
 }
 
+// Aggregates says when the product aggregates are built.
+type Aggregates struct {
+	// Schedule is an interval ("6h") or a standard five-field cron
+	// expression in UTC ("0 2 * * *"); "off" builds none.
+	Schedule string `yaml:"schedule" json:"schedule"`
+}
+
+// Off reports whether aggregates are switched off.
+func (a Aggregates) Off() bool { return strings.EqualFold(strings.TrimSpace(a.Schedule), "off") }
+
+// Interval returns the schedule as an interval, when it is one.
+func (a Aggregates) Interval() (time.Duration, bool) {
+	d, err := time.ParseDuration(strings.TrimSpace(a.Schedule))
+	return d, err == nil
+}
+
+// Cron returns the schedule as a cron schedule, when it is one.
+func (a Aggregates) Cron() (cron.Schedule, error) {
+	return cron.ParseStandard(strings.TrimSpace(a.Schedule))
+}
+
 // Workers sets how many River workers run per queue in this process.
 type Workers struct {
 	Gitea   int `yaml:"gitea" json:"gitea"`
@@ -184,12 +207,13 @@ func Default() Config {
 			Timeout:       Duration(30 * time.Second),
 			Approval:      Approval{Mode: "review"},
 		},
-		OpenQA:    OpenQA{DevGroupPattern: "Devel|Test", Timeout: Duration(30 * time.Second)},
-		Metadata:  Metadata{ReloadInterval: Duration(5 * time.Minute)},
-		Webhooks:  Webhooks{MaxBodyBytes: 10 << 20},
-		Poll:      Poll{Gitea: Duration(5 * time.Minute), OpenQA: Duration(5 * time.Minute), OpenQAStaleAfter: Duration(30 * time.Minute)},
-		Retention: Retention{Deliveries: Duration(30 * 24 * time.Hour)},
-		Workers:   Workers{Gitea: 4, OpenQA: 4, Default: 8},
+		OpenQA:     OpenQA{DevGroupPattern: "Devel|Test", Timeout: Duration(30 * time.Second)},
+		Metadata:   Metadata{ReloadInterval: Duration(5 * time.Minute)},
+		Webhooks:   Webhooks{MaxBodyBytes: 10 << 20},
+		Poll:       Poll{Gitea: Duration(5 * time.Minute), OpenQA: Duration(5 * time.Minute), OpenQAStaleAfter: Duration(30 * time.Minute)},
+		Retention:  Retention{Deliveries: Duration(30 * 24 * time.Hour)},
+		Aggregates: Aggregates{Schedule: "0 2 * * *"},
+		Workers:    Workers{Gitea: 4, OpenQA: 4, Default: 8},
 	}
 }
 
@@ -301,6 +325,13 @@ func (c *Config) validate() []string {
 	positive("QEMGATE_POLL_OPENQA", c.Poll.OpenQA)
 	positive("QEMGATE_POLL_OPENQA_STALE_AFTER", c.Poll.OpenQAStaleAfter)
 	positive("QEMGATE_RETENTION_DELIVERIES", c.Retention.Deliveries)
+	if d, ok := c.Aggregates.Interval(); ok {
+		if d < time.Second {
+			add("QEMGATE_AGGREGATES_SCHEDULE: %s must be at least 1s", d)
+		}
+	} else if _, err := c.Aggregates.Cron(); err != nil && !c.Aggregates.Off() {
+		add("QEMGATE_AGGREGATES_SCHEDULE: %q is neither an interval (like 6h) nor a cron expression (like \"0 2 * * *\") nor off: %v", c.Aggregates.Schedule, err)
+	}
 	for key, n := range map[string]int{"QEMGATE_WORKERS_GITEA": c.Workers.Gitea, "QEMGATE_WORKERS_OPENQA": c.Workers.OpenQA, "QEMGATE_WORKERS_DEFAULT": c.Workers.Default} {
 		if n < 1 || n > 1000 {
 			add("%s: %d is not between 1 and 1000", key, n)

@@ -247,3 +247,52 @@ func TestEveryEnvVarIsDocumented(t *testing.T) {
 		require.Contains(t, string(readme), "`"+v[0]+"`", "README must document %s", v[0])
 	}
 }
+
+func TestAggregatesSchedule(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		schedule string
+		interval time.Duration // 0: not an interval
+		off      bool
+		problem  string
+	}{
+		{schedule: "", problem: "QEMGATE_AGGREGATES_SCHEDULE"},
+		{schedule: "6h", interval: 6 * time.Hour},
+		{schedule: "1s", interval: time.Second},
+		{schedule: "500ms", problem: "must be at least 1s"},
+		{schedule: "-1h", problem: "must be at least 1s"},
+		{schedule: "0 2 * * *"},
+		{schedule: "*/30 * * * *"},
+		{schedule: "off", off: true},
+		{schedule: "every day", problem: "is neither an interval"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.schedule, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load("", env(map[string]string{"QEMGATE_DATABASE_URL": minimalDB, "QEMGATE_AGGREGATES_SCHEDULE": tc.schedule}))
+			if tc.schedule == "" {
+				// An empty variable keeps the default, a daily cron.
+				require.NoError(t, err)
+				_, err := c.Aggregates.Cron()
+				require.NoError(t, err)
+				require.Equal(t, "0 2 * * *", c.Aggregates.Schedule)
+				return
+			}
+			if tc.problem != "" {
+				require.ErrorContains(t, err, tc.problem)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.off, c.Aggregates.Off())
+			d, ok := c.Aggregates.Interval()
+			require.Equal(t, tc.interval != 0, ok)
+			require.Equal(t, tc.interval, d)
+			if !ok && !tc.off {
+				s, err := c.Aggregates.Cron()
+				require.NoError(t, err)
+				now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+				require.True(t, s.Next(now).After(now))
+			}
+		})
+	}
+}

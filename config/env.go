@@ -107,6 +107,7 @@ var envVars = []envVar{
 	{"QEMGATE_POLL_OPENQA", "interval of the openQA reconciliation", duration(func(c *Config) *Duration { return &c.Poll.OpenQA })},
 	{"QEMGATE_POLL_OPENQA_STALE_AFTER", "unfinished jobs older than this are polled", duration(func(c *Config) *Duration { return &c.Poll.OpenQAStaleAfter })},
 	{"QEMGATE_RETENTION_DELIVERIES", "stored deliveries older than this are deleted", duration(func(c *Config) *Duration { return &c.Retention.Deliveries })},
+	{"QEMGATE_AGGREGATES_SCHEDULE", "when aggregates are built: an interval (6h), a cron expression in UTC, or off", str(func(c *Config) *string { return &c.Aggregates.Schedule })},
 	{"QEMGATE_WORKERS_GITEA", "River workers for the gitea queue", integer(func(c *Config) *int { return &c.Workers.Gitea })},
 	{"QEMGATE_WORKERS_OPENQA", "River workers for the openqa queue", integer(func(c *Config) *int { return &c.Workers.OpenQA })},
 	{"QEMGATE_WORKERS_DEFAULT", "River workers for the default queue", integer(func(c *Config) *int { return &c.Workers.Default })},
