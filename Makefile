@@ -37,3 +37,8 @@ fmt:
 
 clean:
 	rm -rf bin .pg
+
+## sandbox: qemgate with a fake Gitea and a fake openQA on loopback, a demo PR, and curl lines to drive it
+sandbox:
+	$(GO) build -o bin/qemgate-sandbox ./cmd/qemgate-sandbox
+	scripts/pg.sh QEMGATE_DATABASE_URL bin/qemgate-sandbox

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// PrintStory prints where everything is and the curl lines that drive the
+// demo PR through its life.
+func (sb *sandbox) PrintStory(w io.Writer) {
+	g, o, q := sb.gitea.URL(), sb.openqa.URL(), sb.base
+	n := sb.pr.Number
+	pr := fmt.Sprintf("%s/_fake/pulls/%s/%s/%d", g, owner, repoName, n)
+	text := `
+qemgate sandbox is running. Ctrl-C stops everything.
+
+  dashboard        {qemgate}/
+  blocked view     {qemgate}/blocked
+  this PR          {qemgate}/pulls/products/SLFO/{number}
+  readiness        {qemgate}/readyz
+  metrics          {qemgate}/metrics
+  admin            curl -H 'Authorization: Bearer {admin}' {qemgate}/admin/deliveries
+  River UI         {qemgate}/admin/river/  (send the same Authorization header)
+  fake Gitea       {gitea}   (API token {bottoken})
+  fake openQA      {openqa}
+
+Demo PR products/SLFO#{number} (head {sha})
+is open and a review is requested from team qam-openqa. Nothing is tested
+until the build service says the build is ready.
+
+1. The build finishes: the staging bot approves with "Build successful".
+   curl -X POST {pr}/reviews -d '{"user":"autogits_obs_staging_bot","state":"APPROVED","body":"Build successful"}'
+
+2. qemgate schedules the planned runs. See the openQA jobs and the pending status:
+   curl -s '{openqa}/api/v1/jobs?distri=sle&version=16.0' | jq '.jobs[] | {id, test, arch: .settings.ARCH, state, result}'
+   curl -s '{gitea}/api/v1/repos/products/SLFO/commits/{sha}/status' -H 'Authorization: token {bottoken}' | jq '.state, .statuses[].description'
+
+3. Jobs finish. Pass them all (ids from step 2) ...
+   for id in 1 2 3; do curl -X POST "{openqa}/_fake/jobs/$id/finish?result=passed"; done
+   ... or fail one and look at the blocked view:
+   curl -X POST '{openqa}/_fake/jobs/2/finish?result=failed'
+
+4. Accept a failure with an openQA comment, as a reviewer would:
+   curl -X POST '{openqa}/_fake/jobs/2/comments?user=reviewer&text=@review:acceptable_for:submission_{number}:known%20issue'
+
+5. See what qemgate told Gitea (statuses, reviews):
+   curl -s {gitea}/api/v1/repos/products/SLFO/pulls/{number}/reviews -H 'Authorization: token {bottoken}' | jq '.[] | {user: .user.login, state, commit_id}'
+
+6. A new commit is pushed: the old runs are superseded and nothing is
+   approved until the new head is built (repeat step 1).
+   curl -X POST {pr}/push -d '{"files":{"openssl-3/openssl-3.spec":"Version: 3.1.2"}}'
+`
+	r := strings.NewReplacer("{qemgate}", q, "{gitea}", g, "{openqa}", o, "{pr}", pr, "{number}", fmt.Sprint(n),
+		"{sha}", sb.pr.HeadSHA, "{admin}", adminToken, "{bottoken}", botToken)
+	fmt.Fprint(w, r.Replace(text))
+}
