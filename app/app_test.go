@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/qemgate/qemgate/config"
+	"github.com/qemgate/qemgate/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+const goodMetadata = `product: SLES-16.0
+settings: {DISTRI: sle, VERSION: "16.0"}
+incidents:
+  FLAVOR:
+    Online-Incidents:
+      archs: [x86_64]
+      issues: {OS_TEST_ISSUES: "SLFO:1.1.99#16.0"}
+`
+
+func newApp(t *testing.T, dir string) *App {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DatabaseURL = "unused"
+	cfg.Gitea.URL = "http://127.0.0.1:1"
+	cfg.OpenQA.URL = "http://127.0.0.1:1"
+	cfg.Metadata.Dir = dir
+	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), pgtest.New(t), Options{TestOnly: true})
+	require.NoError(t, err)
+	return a
+}
+
+// A broken metadata reload keeps the last good set, and says so in the
+// metric and in the readiness detail; a fixed one recovers.
+func TestMetadataReloadKeepsLastGoodSet(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "sles.yml")
+	a := newApp(t, dir)
+	require.NoError(t, a.StartWorkers(ctx))
+	t.Cleanup(func() { a.StopWorkers(ctx) })
+
+	_, err := a.Ready(ctx)
+	require.ErrorContains(t, err, "metadata", "not ready before any metadata is loaded")
+
+	require.NoError(t, os.WriteFile(file, []byte(goodMetadata), 0o644))
+	require.NoError(t, a.ReloadMetadata())
+	detail, err := a.Ready(ctx)
+	require.NoError(t, err)
+	require.Contains(t, detail["metadata"], "1 products")
+	require.Equal(t, 1.0, testutil.ToFloat64(a.Jobs.MetadataOK))
+
+	require.NoError(t, os.WriteFile(file, []byte("product: [unclosed\n"), 0o644))
+	require.Error(t, a.ReloadMetadata())
+	require.NotNil(t, a.Metadata.Current(), "the last good set stays in use")
+	require.Equal(t, "SLES-16.0", a.Metadata.Current().Products()[0].Name)
+	detail, err = a.Ready(ctx)
+	require.NoError(t, err, "a kept set still serves")
+	require.Contains(t, detail["metadata"], "failed")
+	require.Equal(t, 0.0, testutil.ToFloat64(a.Jobs.MetadataOK))
+	require.Equal(t, 1.0, testutil.ToFloat64(a.Jobs.MetadataReload.WithLabelValues("error")))
+
+	require.NoError(t, os.WriteFile(file, []byte(goodMetadata), 0o644))
+	require.NoError(t, a.ReloadMetadata())
+	detail, err = a.Ready(ctx)
+	require.NoError(t, err)
+	require.NotContains(t, detail["metadata"], "failed")
+	require.Equal(t, 1.0, testutil.ToFloat64(a.Jobs.MetadataOK))
+}
+
+func TestReadyWithoutWorkers(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, "")
+	_, err := a.Ready(context.Background())
+	require.ErrorContains(t, err, "River")
+}
