@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,47 +15,31 @@ import (
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/fake/giteafake"
 	"github.com/qemgate/qemgate/fake/openqafake"
+	"github.com/qemgate/qemgate/internal/demo"
 	"github.com/qemgate/qemgate/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// The cast of the story, as on the real servers.
+// The cast of the story (internal/demo), under the short names the tests use.
 const (
-	owner         = "products"
-	repoName      = "SLFO"
-	repo          = owner + "/" + repoName
-	author        = "carol"
-	requester     = "alice"
-	botLogin      = "qam-openqa-review" // qemgate's own account
-	botToken      = "bot-token"
-	stagingBot    = "autogits_obs_staging_bot"
-	teamMember    = "qam-bot"
-	reviewTeam    = "qam-openqa"
-	webhookSecret = "e2e-webhook-secret"
-	callbackToken = "e2e-callback-token"
-	openqaKey     = "0123456789ABCDEF"
-	openqaSecret  = "FEDCBA9876543210"
-	groupID       = 414
-	patchinfo     = `<patchinfo incident="1"><package>openssl-3</package><category>security</category></patchinfo>`
+	owner         = demo.Owner
+	repoName      = demo.RepoName
+	repo          = demo.Repo
+	author        = demo.Author
+	requester     = demo.Requester
+	botLogin      = demo.BotLogin
+	botToken      = demo.BotToken
+	stagingBot    = demo.StagingBot
+	teamMember    = demo.TeamMember
+	reviewTeam    = demo.ReviewTeam
+	webhookSecret = demo.WebhookSecret
+	callbackToken = demo.CallbackToken
+	openqaKey     = demo.OpenQAKey
+	openqaSecret  = demo.OpenQASecret
+	groupID       = demo.GroupID
+	patchinfo     = demo.Patchinfo
 )
-
-// metadataYAML is a squad's metadata in qem-bot's format: one flavor on two
-// archs for the SLFO 1.1.99 / SLES 16.0 channel.
-const metadataYAML = `product: SLES-16.0
-product_repo: SLES
-product_version: "16.0"
-settings:
-  DISTRI: sle
-  VERSION: "16.0"
-incidents:
-  FLAVOR:
-    Online-Incidents:
-      archs: [x86_64, aarch64]
-      issues:
-        OS_TEST_ISSUES: SLFO:1.1.99#16.0
-      aggregate_job: false
-`
 
 // world is qemgate with its neighbours: fake Gitea, fake openQA, Postgres.
 type world struct {
@@ -85,67 +68,18 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	w.srv.Start()
 	t.Cleanup(w.srv.Close)
 
-	w.gitea = giteafake.New(giteafake.Options{Tokens: map[string]string{botToken: botLogin}})
+	var err error
+	w.gitea, err = demo.NewGitea("")
+	require.NoError(t, err)
 	t.Cleanup(w.gitea.Close)
-	for _, u := range []string{author, requester, botLogin, stagingBot, teamMember} {
-		require.NoError(t, w.gitea.AddUser(giteafake.User{Login: u}))
-	}
-	require.NoError(t, w.gitea.AddOrg(owner, "Products"))
-	require.NoError(t, w.gitea.AddTeam(owner, giteafake.Team{Name: reviewTeam, Members: []string{teamMember, botLogin}}))
-	_, err := w.gitea.AddRepo(giteafake.Repo{Owner: owner, Name: repoName, ObjectFormat: "sha256",
-		Writers: []string{stagingBot, teamMember, requester}, Admins: []string{botLogin}})
-	require.NoError(t, err)
-	_, err = w.gitea.AddHook(giteafake.Hook{Repo: repo, URL: w.srv.URL + "/webhooks/gitea", Secret: webhookSecret,
-		Events: []string{"pull_request", "issue_comment", "status"}})
-	require.NoError(t, err)
-
-	w.openqa = openqafake.New(openqafake.Options{
-		Users: []openqafake.User{{Name: "qemgate", Key: openqaKey, Secret: openqaSecret, Level: openqafake.LevelOperator}},
-		Templates: []openqafake.Template{
-			{Distri: "sle", Version: "16.0", Flavor: "Online-Incidents", Arch: "x86_64", Test: "qam-minimal", GroupID: groupID},
-			{Distri: "sle", Version: "16.0", Flavor: "Online-Incidents", Arch: "x86_64", Test: "qam-textmode", GroupID: groupID},
-			{Distri: "sle", Version: "16.0", Flavor: "Online-Incidents", Arch: "aarch64", Test: "qam-minimal", GroupID: groupID},
-		},
-		JobGroups: []openqafake.JobGroup{{ID: groupID, Name: "Maintenance: SLES 16.0 Incidents", Description: "Responsible: @qe-core"}},
-		HookURL:   w.srv.URL + "/webhooks/openqa",
-		HookToken: callbackToken,
-	})
+	require.NoError(t, demo.HookGitea(w.gitea, w.srv.URL))
+	w.openqa = demo.NewOpenQA("", w.srv.URL)
 	t.Cleanup(w.openqa.Close)
 
 	metaDir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(metaDir, "sles-16.0.yml"), []byte(metadataYAML), 0o644))
-
-	skip := true
-	cfg := config.Default()
-	cfg.DatabaseURL = "unused"
-	cfg.PublicURL = w.srv.URL
-	cfg.AdminToken = "e2e-admin"
+	require.NoError(t, demo.WriteMetadata(metaDir))
+	cfg := demo.Config(w.srv.URL, w.gitea.URL(), w.openqa.URL(), metaDir)
 	cfg.ShutdownWait = config.Duration(4 * time.Second)
-	cfg.Gitea.URL = w.gitea.URL()
-	cfg.Gitea.Token = botToken
-	cfg.Gitea.WebhookSecrets = []string{webhookSecret}
-	cfg.Gitea.BotLogin = botLogin
-	cfg.Gitea.Timeout = config.Duration(5 * time.Second)
-	cfg.Gitea.Approval = config.Approval{Mode: "review", ReviewBot: botLogin}
-	cfg.Gitea.Repos = []config.Repo{{
-		Name:       repo,
-		Reviewer:   config.Reviewer{Users: []string{botLogin}, Teams: []string{reviewTeam}},
-		BuildReady: config.BuildReady{Review: &config.ReviewSignal{User: stagingBot, Body: "^Build successful"}, Status: &config.StatusSignal{Context: "obs/*"}},
-		SkipDrafts: &skip,
-		Branches: map[string]config.Branch{"main": {
-			ProductVersion: "16.0",
-			Archs:          []string{"x86_64", "aarch64"},
-			Channels:       []string{"SLFO:1.1.99#16.0"},
-			StagingProject: "SUSE:SLFO:1.1.99:PullRequest:{number}",
-			IncidentRepo:   "http://download.example.test/ibs/{staging_project_path}/product/repo/{product_repo}-{product_version}-{arch}/",
-		}},
-	}}
-	cfg.OpenQA.URL = w.openqa.URL()
-	cfg.OpenQA.Key = openqaKey
-	cfg.OpenQA.Secret = openqaSecret
-	cfg.OpenQA.CallbackToken = callbackToken
-	cfg.OpenQA.Timeout = config.Duration(5 * time.Second)
-	cfg.Metadata.Dir = metaDir
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -168,10 +102,8 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 // openPull opens a PR by carol changing a _patchinfo, and asks our team for review.
 func (w *world) openPull(title string) giteafake.PullInfo {
 	w.t.Helper()
-	pr, err := w.gitea.OpenPull(giteafake.PullOptions{Owner: owner, Repo: repoName, Author: author, HeadOwner: author,
-		Head: "update-openssl", Title: title, Files: map[string]string{"openssl-3/_patchinfo": patchinfo}})
+	pr, err := demo.OpenPull(w.gitea, title)
 	require.NoError(w.t, err)
-	require.NoError(w.t, w.gitea.RequestReview(owner, repoName, pr.Number, requester, nil, []string{reviewTeam}))
 	return pr
 }
 

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,39 +17,9 @@ import (
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/fake/giteafake"
 	"github.com/qemgate/qemgate/fake/openqafake"
+	"github.com/qemgate/qemgate/internal/demo"
 	"github.com/qemgate/qemgate/migrations"
 )
-
-// The demo's names, as on the real servers.
-const (
-	owner         = "products"
-	repoName      = "SLFO"
-	botLogin      = "qam-openqa-review"
-	botToken      = "sandbox-gitea-token"
-	stagingBot    = "autogits_obs_staging_bot"
-	reviewTeam    = "qam-openqa"
-	webhookSecret = "sandbox-webhook-secret"
-	adminToken    = "sandbox-admin"
-	callbackToken = "sandbox-callback"
-	openqaKey     = "1234567890ABCDEF"
-	openqaSecret  = "FEDCBA0987654321"
-)
-
-// metadataYAML is the demo squad's metadata, in qem-bot's format.
-const metadataYAML = `product: SLES-16.0
-product_repo: SLES
-product_version: "16.0"
-settings:
-  DISTRI: sle
-  VERSION: "16.0"
-incidents:
-  FLAVOR:
-    Online-Incidents:
-      archs: [x86_64, aarch64]
-      issues:
-        OS_TEST_ISSUES: SLFO:1.1.99#16.0
-      aggregate_job: false
-`
 
 type options struct {
 	Listen, GiteaAddr, OpenQAAddr, DatabaseURL, LogLevel string
@@ -58,17 +27,16 @@ type options struct {
 
 // sandbox is qemgate with its two fake neighbours.
 type sandbox struct {
-	opts    options
-	gitea   *giteafake.Server
-	openqa  *openqafake.Server
-	app     *app.App
-	pool    *pgxpool.Pool
-	srv     *http.Server
-	tmp     string
-	pr      giteafake.PullInfo
-	done    chan error
-	base    string
-	cleanup []func()
+	opts   options
+	gitea  *giteafake.Server
+	openqa *openqafake.Server
+	app    *app.App
+	pool   *pgxpool.Pool
+	srv    *http.Server
+	tmp    string
+	pr     giteafake.PullInfo
+	done   chan error
+	base   string
 }
 
 func start(ctx context.Context, o options, logOut io.Writer) (sb *sandbox, err error) {
@@ -84,41 +52,27 @@ func start(ctx context.Context, o options, logOut io.Writer) (sb *sandbox, err e
 	}
 	sb.base = "http://" + ln.Addr().String()
 
-	if err := checkFree(o.GiteaAddr); err != nil {
+	for _, addr := range []string{o.GiteaAddr, o.OpenQAAddr} {
+		if err := checkFree(addr); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+	if sb.gitea, err = demo.NewGitea(o.GiteaAddr); err != nil {
 		ln.Close()
 		return nil, err
 	}
-	sb.gitea = giteafake.New(giteafake.Options{Addr: o.GiteaAddr, Tokens: map[string]string{botToken: botLogin}})
-	if err := checkFree(o.OpenQAAddr); err != nil {
+	if err := demo.HookGitea(sb.gitea, sb.base); err != nil {
 		ln.Close()
 		return nil, err
 	}
-	sb.openqa = openqafake.New(openqafake.Options{
-		Addr:  o.OpenQAAddr,
-		Users: []openqafake.User{{Name: "qemgate", Key: openqaKey, Secret: openqaSecret, Level: openqafake.LevelOperator}},
-		Templates: []openqafake.Template{
-			{Distri: "sle", Version: "16.0", Flavor: "Online-Incidents", Arch: "x86_64", Test: "qam-minimal", GroupID: 414},
-			{Distri: "sle", Version: "16.0", Flavor: "Online-Incidents", Arch: "x86_64", Test: "qam-textmode", GroupID: 414},
-			{Distri: "sle", Version: "16.0", Flavor: "Online-Incidents", Arch: "aarch64", Test: "qam-minimal", GroupID: 415},
-		},
-		JobGroups: []openqafake.JobGroup{
-			{ID: 414, Name: "Maintenance: SLES 16.0 Core Incidents", Description: "Responsible: @qe-core"},
-			{ID: 415, Name: "Maintenance: SLES 16.0 aarch64 Incidents", Description: "Responsible: @qe-yam"},
-		},
-		HookURL:   sb.base + "/webhooks/openqa",
-		HookToken: callbackToken,
-	})
-
-	if err := sb.seedGitea(); err != nil {
-		ln.Close()
-		return nil, err
-	}
+	sb.openqa = demo.NewOpenQA(o.OpenQAAddr, sb.base)
 	sb.tmp, err = os.MkdirTemp("", "qemgate-sandbox-")
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(sb.tmp, "sles-16.0.yml"), []byte(metadataYAML), 0o644); err != nil {
+	if err := demo.WriteMetadata(sb.tmp); err != nil {
 		ln.Close()
 		return nil, err
 	}
@@ -154,74 +108,17 @@ func start(ctx context.Context, o options, logOut io.Writer) (sb *sandbox, err e
 	}
 
 	// The demo PR, opened after qemgate listens so its webhooks arrive.
-	sb.pr, err = sb.gitea.OpenPull(giteafake.PullOptions{
-		Owner: owner, Repo: repoName, Author: "carol", HeadOwner: "carol", Head: "update-openssl",
-		Title: "openssl-3: fix CVE-2026-0001",
-		Files: map[string]string{"openssl-3/_patchinfo": `<patchinfo incident="1"><package>openssl-3</package><category>security</category><rating>important</rating></patchinfo>`},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := sb.gitea.RequestReview(owner, repoName, sb.pr.Number, "alice", nil, []string{reviewTeam}); err != nil {
+	if sb.pr, err = demo.OpenPull(sb.gitea, "openssl-3: fix CVE-2026-0001"); err != nil {
 		return nil, err
 	}
 	return sb, nil
 }
 
-func (sb *sandbox) seedGitea() error {
-	for _, u := range []string{"carol", "alice", botLogin, stagingBot, "qam-bot"} {
-		if err := sb.gitea.AddUser(giteafake.User{Login: u}); err != nil {
-			return err
-		}
-	}
-	if err := sb.gitea.AddOrg(owner, "Products"); err != nil {
-		return err
-	}
-	if err := sb.gitea.AddTeam(owner, giteafake.Team{Name: reviewTeam, Members: []string{"qam-bot", botLogin}}); err != nil {
-		return err
-	}
-	if _, err := sb.gitea.AddRepo(giteafake.Repo{Owner: owner, Name: repoName, ObjectFormat: "sha256",
-		Writers: []string{stagingBot, "alice", "qam-bot"}, Admins: []string{botLogin}}); err != nil {
-		return err
-	}
-	_, err := sb.gitea.AddHook(giteafake.Hook{Repo: owner + "/" + repoName, URL: sb.base + "/webhooks/gitea", Secret: webhookSecret,
-		Events: []string{"pull_request", "issue_comment", "status"}})
-	return err
-}
-
 func (sb *sandbox) config() config.Config {
-	skip := true
-	cfg := config.Default()
+	cfg := demo.Config(sb.base, sb.gitea.URL(), sb.openqa.URL(), sb.tmp)
 	cfg.Listen = sb.opts.Listen
 	cfg.DatabaseURL = sb.opts.DatabaseURL
-	cfg.PublicURL = sb.base
-	cfg.AdminToken = adminToken
 	cfg.LogLevel = sb.opts.LogLevel
-	cfg.Gitea.URL = sb.gitea.URL()
-	cfg.Gitea.Token = botToken
-	cfg.Gitea.WebhookSecrets = []string{webhookSecret}
-	cfg.Gitea.BotLogin = botLogin
-	cfg.Gitea.Approval = config.Approval{Mode: "review", ReviewBot: botLogin}
-	cfg.Gitea.Repos = []config.Repo{{
-		Name:            owner + "/" + repoName,
-		Reviewer:        config.Reviewer{Users: []string{botLogin}, Teams: []string{reviewTeam}},
-		BuildReady:      config.BuildReady{Review: &config.ReviewSignal{User: stagingBot, Body: "^Build successful"}, Status: &config.StatusSignal{Context: "obs/*"}},
-		SkipDrafts:      &skip,
-		PriorityLabels:  map[string]int{"priority/high": 700},
-		EmergencyLabels: []string{"emergency"},
-		Branches: map[string]config.Branch{"main": {
-			ProductVersion: "16.0",
-			Archs:          []string{"x86_64", "aarch64"},
-			Channels:       []string{"SLFO:1.1.99#16.0"},
-			StagingProject: "SUSE:SLFO:1.1.99:PullRequest:{number}",
-			IncidentRepo:   "http://download.example.test/ibs/{staging_project_path}/product/repo/{product_repo}-{product_version}-{arch}/",
-		}},
-	}}
-	cfg.OpenQA.URL = sb.openqa.URL()
-	cfg.OpenQA.Key = openqaKey
-	cfg.OpenQA.Secret = openqaSecret
-	cfg.OpenQA.CallbackToken = callbackToken
-	cfg.Metadata.Dir = sb.tmp
 	cfg.Poll.Gitea = config.Duration(30 * time.Second)
 	cfg.Poll.OpenQA = config.Duration(30 * time.Second)
 	return cfg

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/qemgate/qemgate/internal/demo"
 	"io"
 	"strings"
 )
@@ -11,7 +12,7 @@ import (
 func (sb *sandbox) PrintStory(w io.Writer) {
 	g, o, q := sb.gitea.URL(), sb.openqa.URL(), sb.base
 	n := sb.pr.Number
-	pr := fmt.Sprintf("%s/_fake/pulls/%s/%s/%d", g, owner, repoName, n)
+	pr := fmt.Sprintf("%s/_fake/pulls/%s/%d", g, demo.Repo, n)
 	text := `
 qemgate sandbox is running. Ctrl-C stops everything.
 
@@ -52,6 +53,6 @@ until the build service says the build is ready.
    curl -X POST {pr}/push -d '{"files":{"openssl-3/openssl-3.spec":"Version: 3.1.2"}}'
 `
 	r := strings.NewReplacer("{qemgate}", q, "{gitea}", g, "{openqa}", o, "{pr}", pr, "{number}", fmt.Sprint(n),
-		"{sha}", sb.pr.HeadSHA, "{admin}", adminToken, "{bottoken}", botToken)
+		"{sha}", sb.pr.HeadSHA, "{admin}", demo.AdminToken, "{bottoken}", demo.BotToken)
 	fmt.Fprint(w, r.Replace(text))
 }
