@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/qemgate/qemgate/internal/demo"
+	"github.com/qemgate/qemgate/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func post(t *testing.T, url, body string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Less(t, resp.StatusCode, 300, "%s: %s", url, b)
+}
+
+// The story the sandbox prints, driven through the fakes' HTTP control
+// endpoints exactly as a newcomer would with curl: build, jobs pass,
+// approval.
+func TestSandboxStory(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	o := options{Listen: freeAddr(t), GiteaAddr: freeAddr(t), OpenQAAddr: freeAddr(t), DatabaseURL: pgtest.URL(t), LogLevel: "error"}
+	sb, err := start(ctx, o, io.Discard)
+	require.NoError(t, err)
+	defer sb.Close()
+	sb.PrintStory(&out)
+	story := out.String()
+	require.Contains(t, story, sb.base+"/blocked")
+	require.Contains(t, story, "/_fake/pulls/products/SLFO/1/reviews")
+	require.Contains(t, story, sb.pr.HeadSHA)
+
+	g, q := sb.gitea.URL(), sb.openqa.URL()
+	post(t, fmt.Sprintf("%s/_fake/pulls/%s/%d/reviews", g, demo.Repo, sb.pr.Number),
+		`{"user":"autogits_obs_staging_bot","state":"APPROVED","body":"Build successful"}`)
+	var ids []int64
+	require.Eventually(t, func() bool {
+		ids = nil
+		for _, j := range sb.openqa.Jobs() {
+			ids = append(ids, j.ID)
+		}
+		return len(ids) == 3
+	}, 30*time.Second, 50*time.Millisecond, "three jobs scheduled")
+	for _, id := range ids {
+		post(t, fmt.Sprintf("%s/_fake/jobs/%d/finish?result=passed", q, id), "")
+	}
+	require.Eventually(t, func() bool {
+		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/repos/%s/pulls/%d/reviews", g, demo.Repo, sb.pr.Number), nil)
+		req.Header.Set("Authorization", "token "+demo.BotToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var reviews []struct {
+			User     struct{ Login string } `json:"user"`
+			State    string                 `json:"state"`
+			CommitID string                 `json:"commit_id"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&reviews) != nil {
+			return false
+		}
+		for _, r := range reviews {
+			if r.User.Login == demo.BotLogin && r.State == "APPROVED" && r.CommitID == sb.pr.HeadSHA {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 100*time.Millisecond, "qemgate approves the tested head")
+}
+
+func TestSandboxNeedsADatabase(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	code := run(context.Background(), nil, func(string) string { return "" }, io.Discard, &stderr)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr.String(), "make sandbox")
+}
