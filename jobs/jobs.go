@@ -72,12 +72,20 @@ func Register(workers *river.Workers, deps Deps) {
 	river.AddWorker(workers, &SyncPullWorker{deps: deps})
 	river.AddWorker(workers, &SyncCommitWorker{deps: deps})
 	river.AddWorker(workers, &ScheduleWorker{deps: deps})
+	river.AddWorker(workers, &SyncOpenQAJobWorker{deps: deps})
+	river.AddWorker(workers, &EvaluateWorker{deps: deps})
+	river.AddWorker(workers, &ReportWorker{deps: deps})
 }
 
-// NewClient returns a River client with our queues and every worker.
+// NewClient returns a River client with our queues, every worker and the
+// periodic jobs (registered on every replica; only the leader runs them).
 func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	Register(workers, deps)
+	periodic, err := PeriodicJobs(deps.Config)
+	if err != nil {
+		return nil, err
+	}
 	jobTimeout := cfg.JobTimeout
 	if jobTimeout == 0 {
 		jobTimeout = 5 * time.Minute
@@ -89,6 +97,7 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*river.Client[pgx.Tx]
 			QueueDefault: {MaxWorkers: max(cfg.DefaultWorkers, 1)},
 		},
 		Workers:         workers,
+		PeriodicJobs:    periodic,
 		Logger:          deps.Logger,
 		JobTimeout:      jobTimeout,
 		SoftStopTimeout: cfg.SoftStopTimeout,

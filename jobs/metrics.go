@@ -14,6 +14,10 @@ type Metrics struct {
 	Scheduled      *prometheus.CounterVec
 	MetadataReload *prometheus.CounterVec
 	MetadataOK     prometheus.Gauge
+	// PollerDrift counts what the pollers found that no event had told us.
+	PollerDrift       *prometheus.CounterVec
+	Aggregates        *prometheus.CounterVec
+	DeliveriesDeleted prometheus.Counter
 }
 
 // NewMetrics registers the workers' metrics on reg.
@@ -47,7 +51,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "qemgate_metadata_last_reload_ok",
 			Help: "1 when the last metadata reload succeeded, 0 when it failed and an older set is in use.",
 		}),
+		PollerDrift: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_poller_drift_total",
+			Help: "What the pollers found that no event had told us, by kind (new_pull, head_changed, updated, closed, build_ready_missed, openqa_job_changed, openqa_job_unsynced, openqa_job_gone).",
+		}, []string{"kind"}),
+		Aggregates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_aggregates_total",
+			Help: "Aggregate decisions per product and arch, by outcome (created, unchanged, onetime, empty).",
+		}, []string{"outcome"}),
+		DeliveriesDeleted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qemgate_deliveries_deleted_total",
+			Help: "Stored deliveries deleted by retention.",
+		}),
 	}
-	reg.MustRegister(m.Verdicts, m.GiteaWrites, m.OpenQARequests, m.GiteaRequests, m.Scheduled, m.MetadataReload, m.MetadataOK)
+	reg.MustRegister(m.Verdicts, m.GiteaWrites, m.OpenQARequests, m.GiteaRequests, m.Scheduled, m.MetadataReload, m.MetadataOK,
+		m.PollerDrift, m.Aggregates, m.DeliveriesDeleted)
 	return m
 }

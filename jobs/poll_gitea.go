@@ -1,0 +1,227 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/qemgate/qemgate/config"
+	"github.com/qemgate/qemgate/forge"
+	"github.com/qemgate/qemgate/store"
+)
+
+// Drift kinds: what a poller found that no event had told us.
+const (
+	DriftNewPull          = "new_pull"           // an open PR we never heard of
+	DriftHeadChanged      = "head_changed"       // a push we missed
+	DriftUpdated          = "updated"            // anything else Gitea changed (title, labels, reviews...)
+	DriftClosed           = "closed"             // a PR we hold as open that Gitea no longer lists
+	DriftBuildReadyMissed = "build_ready_missed" // the build signal is there, we did not see it
+	DriftOpenQAChanged    = "openqa_job_changed" // a job's state, result or clone changed unseen
+	DriftOpenQAUnsynced   = "openqa_job_unsynced"
+	DriftOpenQAGone       = "openqa_job_gone" // openQA no longer lists a job we wait for
+)
+
+// buildCheckConcurrency bounds the parallel review/status reads of the
+// build-ready check, so one cycle does not flood Gitea.
+const buildCheckConcurrency = 4
+
+// PollGiteaArgs asks for one reconciliation pass over the watched repositories.
+type PollGiteaArgs struct{}
+
+// Kind names the job.
+func (PollGiteaArgs) Kind() string { return "poll_gitea" }
+
+// PollGiteaWorker lists open PRs and syncs whatever drifted from our copy.
+type PollGiteaWorker struct {
+	river.WorkerDefaults[PollGiteaArgs]
+	deps Deps
+}
+
+// Work runs one poll cycle.
+func (w *PollGiteaWorker) Work(ctx context.Context, _ *river.Job[PollGiteaArgs]) error {
+	_, err := PollGitea(ctx, w.deps, river.ClientFromContext[pgx.Tx](ctx))
+	return err
+}
+
+// PollResult says what one poll cycle saw and did.
+type PollResult struct {
+	Listed int            // items read from the authority
+	Synced int            // sync jobs enqueued
+	Drift  map[string]int // by drift kind
+}
+
+// driftItem is one PR that needs a sync, and why.
+type driftItem struct {
+	number int64
+	sha    string
+	kind   string
+}
+
+// PollGitea compares every open PR of every watched repository with our
+// copy and enqueues sync_pull for each that differs, that we do not know,
+// or that we hold as open and Gitea no longer lists. PRs waiting on their
+// build get the build-ready check (reviews and combined status at the head),
+// which catches a missed review or status event.
+func PollGitea(ctx context.Context, deps Deps, ins Inserter) (PollResult, error) {
+	res := PollResult{Drift: map[string]int{}}
+	var errs error
+	for _, rc := range deps.Config.Gitea.Repos {
+		items, listed, err := pollRepo(ctx, deps, rc)
+		res.Listed += listed
+		if err != nil {
+			errs = errors.Join(errs, err)
+			if len(items) == 0 {
+				continue
+			}
+		}
+		err = deps.Store.InTx(ctx, func(tx pgx.Tx) error {
+			for _, it := range items {
+				if _, err := InsertDebounced(ctx, ins, tx, SyncPullArgs{Repo: rc.Name, Number: it.number}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			errs = errors.Join(errs, fmt.Errorf("poll %s: %w", rc.Name, err))
+			continue
+		}
+		for _, it := range items {
+			res.Synced++
+			res.Drift[it.kind]++
+			deps.Metrics.PollerDrift.WithLabelValues(it.kind).Inc()
+			deps.Logger.InfoContext(ctx, "poller found drift", "kind", it.kind, "pull", pullRef(rc.Name, it.number, it.sha))
+		}
+	}
+	return res, errs
+}
+
+// pollRepo finds the PRs of one repository that need a sync.
+func pollRepo(ctx context.Context, deps Deps, rc config.Repo) ([]driftItem, int, error) {
+	listed, err := deps.Forge.ListOpenPulls(ctx, rc.Name)
+	if err != nil {
+		return nil, 0, fmt.Errorf("poll %s: list open pulls: %w", rc.Name, err)
+	}
+	ours, err := store.OpenPullSnapshots(ctx, deps.Store.Pool, rc.Name)
+	if err != nil {
+		return nil, len(listed), err
+	}
+	known := make(map[int64]*store.PullSnapshot, len(ours))
+	for i := range ours {
+		known[ours[i].Number] = &ours[i]
+	}
+	skipDrafts := rc.SkipDrafts == nil || *rc.SkipDrafts
+	var items []driftItem
+	var waiting []forge.Pull
+	seen := make(map[int64]bool, len(listed))
+	for _, pr := range listed {
+		seen[pr.Number] = true
+		snap := known[pr.Number]
+		if kind := pullDrift(snap, pr); kind != "" {
+			items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: kind})
+			continue
+		}
+		if waitsForBuild(snap, skipDrafts) {
+			waiting = append(waiting, pr)
+		}
+	}
+	for _, snap := range ours {
+		if !seen[snap.Number] {
+			items = append(items, driftItem{number: snap.Number, sha: snap.HeadSHA, kind: DriftClosed})
+		}
+	}
+	ready, err := buildReady(ctx, deps, rc, waiting)
+	for _, pr := range ready {
+		items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: DriftBuildReadyMissed})
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].number < items[j].number })
+	if err != nil {
+		return items, len(listed), fmt.Errorf("poll %s: build-ready check: %w", rc.Name, err)
+	}
+	return items, len(listed), nil
+}
+
+// pullDrift says how Gitea's listed PR differs from our copy ("" if not).
+func pullDrift(ours *store.PullSnapshot, theirs forge.Pull) string {
+	switch {
+	case ours == nil:
+		return DriftNewPull
+	case !strings.EqualFold(ours.HeadSHA, theirs.HeadSHA):
+		return DriftHeadChanged
+	case theirs.UpdatedAt.IsZero():
+		return ""
+	case ours.GiteaUpdatedAt == nil || !ours.GiteaUpdatedAt.Equal(theirs.UpdatedAt):
+		return DriftUpdated
+	}
+	return ""
+}
+
+// waitsForBuild: ours to gate, and the head SHA's build not seen yet.
+func waitsForBuild(ours *store.PullSnapshot, skipDrafts bool) bool {
+	return ours != nil && ours.Gated && !(skipDrafts && ours.Draft) && !strings.EqualFold(ours.BuildSHA, ours.HeadSHA)
+}
+
+// buildReady returns the PRs whose build signal is present at their head.
+func buildReady(ctx context.Context, deps Deps, rc config.Repo, pulls []forge.Pull) ([]forge.Pull, error) {
+	if len(pulls) == 0 || (rc.BuildReady.Review == nil && rc.BuildReady.Status == nil) {
+		return nil, nil
+	}
+	var (
+		mu    sync.Mutex
+		ready []forge.Pull
+		errs  error
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, buildCheckConcurrency)
+	)
+	for _, pr := range pulls {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ok, err := buildSignalAt(ctx, deps.Forge, rc, pr)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = errors.Join(errs, fmt.Errorf("%s: %w", pullRef(rc.Name, pr.Number, pr.HeadSHA), err))
+			} else if ok {
+				ready = append(ready, pr)
+			}
+		}()
+	}
+	wg.Wait()
+	return ready, errs
+}
+
+// buildSignalAt reads reviews, then (only when needed) the combined status.
+func buildSignalAt(ctx context.Context, fg forge.Forge, rc config.Repo, pr forge.Pull) (bool, error) {
+	head := strings.ToLower(pr.HeadSHA)
+	if rc.BuildReady.Review != nil {
+		reviews, err := fg.Reviews(ctx, rc.Name, pr.Number)
+		if err != nil {
+			return false, err
+		}
+		if reviewSignal(rc.BuildReady.Review, reviews, head) != "" {
+			return true, nil
+		}
+	}
+	if rc.BuildReady.Status == nil {
+		return false, nil
+	}
+	cs, err := fg.CombinedStatus(ctx, rc.Name, head)
+	if err != nil {
+		return false, err
+	}
+	return statusSignal(rc.BuildReady.Status, cs) != "", nil
+}
+
+// pullRef is store.Pull.Ref for a PR we only know by number and SHA.
+func pullRef(repo string, number int64, sha string) string {
+	return store.Pull{Repo: repo, Number: number, HeadSHA: sha}.Ref()
+}

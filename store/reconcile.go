@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PullSnapshot is what the Gitea poller compares with Gitea's list.
+type PullSnapshot struct {
+	Number         int64
+	HeadSHA        string
+	GiteaUpdatedAt *time.Time
+	Draft          bool
+	Gated          bool
+	BuildSHA       string
+}
+
+// OpenPullSnapshots returns the PRs of repo we hold as open.
+func OpenPullSnapshots(ctx context.Context, db DBTX, repo string) ([]PullSnapshot, error) {
+	rows, err := db.Query(ctx, `SELECT number, head_sha, gitea_updated_at, draft, gated, build_sha
+		FROM pulls WHERE repo = $1 AND state = 'open' ORDER BY number`, repo)
+	if err != nil {
+		return nil, fmt.Errorf("open pulls of %s: %w", repo, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[PullSnapshot])
+}
+
+// AggregateCandidates returns the open, non-draft PRs whose head SHA is
+// built: the PRs an aggregate may include. The metadata decides the rest.
+func AggregateCandidates(ctx context.Context, db DBTX) ([]Pull, error) {
+	rows, err := db.Query(ctx, `SELECT `+pullColumns+` FROM pulls
+		WHERE state = 'open' AND NOT draft AND head_sha <> '' AND build_sha = head_sha
+		ORDER BY repo, number`)
+	if err != nil {
+		return nil, fmt.Errorf("aggregate candidates: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Pull])
+}
+
+// JobSnapshot is what the openQA poller compares with openQA's answer.
+type JobSnapshot struct {
+	ID       int64
+	State    string
+	Result   string
+	CloneID  int64
+	Obsolete bool
+}
+
+// StaleOpenQAJobs returns up to limit jobs that are not final, not
+// obsolete, and not synced since before: their job-done signal may be lost.
+func StaleOpenQAJobs(ctx context.Context, db DBTX, before time.Time, limit int) ([]JobSnapshot, error) {
+	rows, err := db.Query(ctx, `SELECT id, state, result, coalesce(clone_id, 0), obsolete FROM openqa_jobs
+		WHERE state NOT IN ('done', 'cancelled') AND NOT obsolete AND synced_at < $1
+		ORDER BY synced_at LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("stale openQA jobs: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[JobSnapshot])
+}
+
+// UnsyncedRunJobs returns up to limit job ids that a run scheduled before
+// before recorded but that were never stored as openQA jobs.
+func UnsyncedRunJobs(ctx context.Context, db DBTX, before time.Time, limit int) ([]int64, error) {
+	rows, err := db.Query(ctx, `SELECT DISTINCT j.id FROM test_runs r, unnest(r.job_ids) AS j(id)
+		WHERE r.state = 'scheduled' AND r.scheduled_at < $1
+			AND NOT EXISTS (SELECT 1 FROM openqa_jobs o WHERE o.id = j.id)
+		ORDER BY j.id LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("unsynced run jobs: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
