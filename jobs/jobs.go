@@ -72,9 +72,6 @@ func Register(workers *river.Workers, deps Deps) {
 	river.AddWorker(workers, &SyncPullWorker{deps: deps})
 	river.AddWorker(workers, &SyncCommitWorker{deps: deps})
 	river.AddWorker(workers, &ScheduleWorker{deps: deps})
-	river.AddWorker(workers, &SyncOpenQAJobWorker{deps: deps})
-	river.AddWorker(workers, &EvaluateWorker{deps: deps})
-	river.AddWorker(workers, &ReportWorker{deps: deps})
 }
 
 // NewClient returns a River client with our queues, every worker and the
