@@ -15,6 +15,8 @@ type Intent struct {
 	Repo   string
 	Number int64  // a PR to sync
 	SHA    string // a commit whose open PRs to sync (status events)
+	// OpenQAJob is an openQA job to sync (job-done hook, AMQP event).
+	OpenQAJob int64
 }
 
 // Ingest stores deliveries together with the jobs they imply.
@@ -64,6 +66,12 @@ func (in *Ingest) Accept(ctx context.Context, d *store.Delivery, intent Intent) 
 
 func (in *Ingest) enqueue(ctx context.Context, tx pgx.Tx, intent Intent) ([]int64, error) {
 	switch {
+	case intent.OpenQAJob != 0:
+		id, err := InsertDebounced(ctx, in.River, tx, SyncOpenQAJobArgs{ID: intent.OpenQAJob})
+		if err != nil {
+			return nil, err
+		}
+		return []int64{id}, nil
 	case intent.Repo == "":
 		return nil, nil
 	case intent.Number != 0:

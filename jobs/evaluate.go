@@ -1,0 +1,220 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/qemgate/qemgate/gate"
+	"github.com/qemgate/qemgate/openqa"
+	"github.com/qemgate/qemgate/store"
+)
+
+// EvaluateWorker computes a PR's verdict at its head SHA from what is stored
+// (runs, openQA jobs, acceptances), keeps it on the PR, and asks for a
+// report while the PR is ours to gate.
+type EvaluateWorker struct {
+	river.WorkerDefaults[EvaluateArgs]
+	deps Deps
+}
+
+// Work evaluates the PR.
+func (w *EvaluateWorker) Work(ctx context.Context, job *river.Job[EvaluateArgs]) error {
+	a := job.Args
+	p, err := store.GetPull(ctx, w.deps.Store.Pool, a.Repo, a.Number)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if p.State != "open" {
+		return nil // merged or closed: nothing to decide, nothing to say
+	}
+	runs, err := store.RunsOfPull(ctx, w.deps.Store.Pool, p.Repo, p.Number, p.HeadSHA)
+	if err != nil {
+		return err
+	}
+	runs = currentRuns(runs)
+	if !p.Gated && len(runs) == 0 {
+		return nil
+	}
+	v, err := w.verdict(ctx, p, runs)
+	if err != nil {
+		return fmt.Errorf("evaluate %s: %w", p.Ref(), err)
+	}
+	detail, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.deps.Metrics.Verdicts.WithLabelValues(v.State).Inc()
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	return w.deps.Store.InTx(ctx, func(tx pgx.Tx) error {
+		changed, err := store.SetVerdict(ctx, tx, p.Repo, p.Number, p.HeadSHA, v.State, verdictReason(v), detail)
+		if err != nil {
+			return err
+		}
+		if changed {
+			w.deps.Logger.InfoContext(ctx, "verdict", "pull", p.Ref(), "verdict", v.State, "reason", verdictReason(v),
+				"passed", v.Counts.Passed, "failed", v.Counts.Failed, "running", v.Counts.Running, "accepted", v.Counts.Accepted)
+		}
+		if !p.Gated {
+			return nil // not ours to gate: the verdict is only shown
+		}
+		// Reported even when unchanged: the PR may have become ours since
+		// the verdict was stored, and the report writes nothing twice.
+		if _, err := client.InsertTx(ctx, tx, ReportArgs{Repo: p.Repo, Number: p.Number, SHA: p.HeadSHA}, nil); err != nil {
+			return fmt.Errorf("enqueue report of %s: %w", p.Ref(), err)
+		}
+		return nil
+	})
+}
+
+// currentRuns drops runs a push superseded.
+func currentRuns(runs []store.TestRun) []store.TestRun {
+	out := runs[:0:0]
+	for _, r := range runs {
+		if r.State != store.RunSuperseded {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// verdict gathers the inputs of gate.VerdictFor; a PR without runs at its
+// head waits for the build or for planning, and is never failed for it.
+func (w *EvaluateWorker) verdict(ctx context.Context, p *store.Pull, runs []store.TestRun) (gate.Verdict, error) {
+	if len(runs) == 0 {
+		msg := fmt.Sprintf("waiting for the build of %.12s", p.HeadSHA)
+		if p.BuildSHA == p.HeadSHA {
+			msg = fmt.Sprintf("waiting for test runs of %.12s to be planned", p.HeadSHA)
+		}
+		return gate.Verdict{State: gate.VerdictPending, Reasons: []gate.Reason{{Code: gate.ReasonRunUnscheduled, Message: msg}},
+			Acceptances: []gate.Acceptance{}}, nil
+	}
+	in := gate.VerdictInput{
+		Pull:            gate.Pull{Repo: p.Repo, Number: p.Number, HeadSHA: p.HeadSHA, Base: p.BaseBranch, HTMLURL: p.HTMLURL},
+		DevGroupPattern: w.devGroups(ctx),
+		DevParentGroups: w.deps.Config.OpenQA.DevParentGroups,
+	}
+	keys := map[int64]string{}
+	var ids []int64
+	withAggregate := false
+	for _, r := range runs {
+		key := gate.RunKey(r.Distri, r.Version, r.Flavor, r.Arch, r.Build)
+		keys[r.ID] = key
+		ids = append(ids, r.ID)
+		withAggregate = withAggregate || r.WithAggregate
+		in.Runs = append(in.Runs, runInput(r, key))
+	}
+	jobs, err := store.JobsOfRuns(ctx, w.deps.Store.Pool, ids)
+	if err != nil {
+		return gate.Verdict{}, err
+	}
+	var aggRuns []store.TestRun
+	var aggJobs []store.OpenQAJob
+	if withAggregate {
+		if aggRuns, aggJobs, err = store.AggregateJobsOfPull(ctx, w.deps.Store.Pool, p.Repo, p.Number, p.HeadSHA); err != nil {
+			return gate.Verdict{}, err
+		}
+		for _, r := range aggRuns {
+			key := gate.RunKey(r.Distri, r.Version, r.Flavor, r.Arch, r.Build)
+			keys[r.ID] = key
+			ri := runInput(r, key)
+			ri.Aggregate = true
+			in.Runs = append(in.Runs, ri)
+		}
+	}
+	jobIDs := make([]int64, 0, len(jobs)+len(aggJobs))
+	for _, j := range append(jobs, aggJobs...) {
+		jobIDs = append(jobIDs, j.ID)
+	}
+	accepts, err := store.AcceptancesOfPull(ctx, w.deps.Store.Pool, p.Repo, p.Number, jobIDs)
+	if err != nil {
+		return gate.Verdict{}, err
+	}
+	comments := acceptanceComments(p.Number, accepts)
+	for _, j := range jobs {
+		in.Jobs = append(in.Jobs, w.jobInput(j, keys[j.TestRunID], comments[j.ID]))
+	}
+	for _, j := range aggJobs {
+		in.AggregateJobs = append(in.AggregateJobs, w.jobInput(j, keys[j.TestRunID], comments[j.ID]))
+	}
+	return gate.VerdictFor(in), nil
+}
+
+func runInput(r store.TestRun, key string) gate.RunInput {
+	ri := gate.RunInput{Key: key, WithAggregate: r.WithAggregate, JobCount: len(r.JobIDs)}
+	switch r.State {
+	case store.RunScheduled, store.RunDryRun:
+		ri.Scheduled = true
+	case store.RunFailed:
+		ri.Scheduled, ri.Error = true, r.Error
+		if ri.Error == "" {
+			ri.Error = "openQA refused the run"
+		}
+	}
+	return ri
+}
+
+func (w *EvaluateWorker) jobInput(j store.OpenQAJob, runKey string, comments []openqa.Comment) gate.JobInput {
+	return gate.JobInput{
+		ID: j.ID, RunKey: runKey, Scenario: j.Scenario,
+		GroupID: j.GroupID, GroupName: j.GroupName, ParentGroupID: j.ParentGroupID, ParentGroupName: j.ParentGroupName,
+		GroupContact: j.GroupContact, State: j.State, Result: j.Result, CloneID: j.CloneID, Obsolete: j.Obsolete,
+		URL:      JobURL(w.deps.Config.OpenQA.URL, j.ID),
+		Comments: comments,
+	}
+}
+
+// JobURL is a job's page on openQA.
+func JobURL(openqaURL string, id int64) string {
+	return strings.TrimRight(openqaURL, "/") + "/tests/" + strconv.FormatInt(id, 10)
+}
+
+// acceptanceComments turns the recorded acceptances back into the comments
+// they came from, so gate.VerdictFor applies its one acceptable_for rule.
+func acceptanceComments(number int64, accepts []store.JobAcceptance) map[int64][]openqa.Comment {
+	out := map[int64][]openqa.Comment{}
+	for _, a := range accepts {
+		if a.Rule != store.AcceptableFor {
+			continue
+		}
+		reason := a.Reason
+		if strings.TrimSpace(reason) == "" {
+			reason = "accepted"
+		}
+		out[a.JobID] = append(out[a.JobID], openqa.Comment{ID: a.CommentID, UserName: a.Author,
+			Text: fmt.Sprintf("@review:acceptable_for:submission_%d:%s", number, reason)})
+	}
+	return out
+}
+
+func (w *EvaluateWorker) devGroups(ctx context.Context) *regexp.Regexp {
+	pat := w.deps.Config.OpenQA.DevGroupPattern
+	if pat == "" {
+		return nil
+	}
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		w.deps.Logger.WarnContext(ctx, "openqa.dev_group_pattern does not compile; using the default", "pattern", pat, "error", err)
+		return nil
+	}
+	return re
+}
+
+// verdictReason is the one line kept beside the verdict: the first reason,
+// blocking ones first; empty when passed.
+func verdictReason(v gate.Verdict) string {
+	if v.State == gate.VerdictPassed || len(v.Reasons) == 0 {
+		return ""
+	}
+	return v.Reasons[0].Message
+}
