@@ -8,7 +8,7 @@ TESTFLAGS ?= -race -timeout 8m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test build lint bench sandbox fmt clean
+.PHONY: run test build lint bench bench-ingest sandbox fmt clean
 
 ## run: start qemgate with the example config (and a throwaway PostgreSQL when QEMGATE_DATABASE_URL is unset)
 run: build
@@ -42,3 +42,7 @@ clean:
 sandbox:
 	$(GO) build -o bin/qemgate-sandbox ./cmd/qemgate-sandbox
 	scripts/pg.sh QEMGATE_DATABASE_URL bin/qemgate-sandbox
+
+## bench-ingest: webhook ingest against the plain INSERT rate, concurrency 16 (numbers in docs/benchmarks.md)
+bench-ingest:
+	scripts/pg.sh QEMGATE_TEST_DATABASE_URL $(GO) run ./bench/ingest -concurrency 16 -duration 10s
