@@ -72,6 +72,10 @@ func Register(workers *river.Workers, deps Deps) {
 	river.AddWorker(workers, &SyncPullWorker{deps: deps})
 	river.AddWorker(workers, &SyncCommitWorker{deps: deps})
 	river.AddWorker(workers, &ScheduleWorker{deps: deps})
+	river.AddWorker(workers, &PollGiteaWorker{deps: deps})
+	river.AddWorker(workers, &PollOpenQAWorker{deps: deps})
+	river.AddWorker(workers, &RetentionWorker{deps: deps})
+	river.AddWorker(workers, &AggregateWorker{deps: deps})
 }
 
 // NewClient returns a River client with our queues, every worker and the
