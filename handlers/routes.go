@@ -15,6 +15,17 @@ func routes(r chi.Router, d Deps) {
 
 	r.Post("/webhooks/gitea", handleGiteaWebhook(d))
 
+	// Dashboard: JSON API and the pages rendered from the same views.
+	r.Get("/api/v1/pulls", handleAPIPulls(d))
+	r.Get("/api/v1/pulls/{owner}/{repo}/{number}", handleAPIPull(d))
+	r.Get("/api/v1/blocked", handleAPIBlocked(d))
+	r.Get("/api/v1/aggregates", handleAPIAggregates(d))
+	r.Get("/", handleActivePage(d))
+	r.Get("/blocked", handleBlockedPage(d))
+	r.Get("/pulls/{owner}/{repo}/{number}", handlePullPage(d))
+	r.Get("/aggregates", handleAggregatesPage(d))
+	r.Method(http.MethodGet, "/static/*", staticHandler())
+
 	r.Route("/admin", func(r chi.Router) {
 		r.Use(requireBearer(d.Config.AdminToken, "admin"))
 		r.Get("/deliveries", handleListDeliveries(d))
