@@ -97,8 +97,8 @@ func (w *world) aggregatePosts() []map[string]string {
 	return out
 }
 
-func newAggregateWorld(t *testing.T) *world {
-	w := newWorld(t, withAggregates(t))
+func newAggregateWorld(t *testing.T, opts ...worldOption) *world {
+	w := newWorld(t, append([]worldOption{withAggregates(t)}, opts...)...)
 	w.openqa.AddTemplates(
 		openqafake.Template{Distri: "sle", Version: "16.0", Flavor: "Online-Updates", Arch: "x86_64", Test: "qam-aggregate", GroupID: groupID},
 	)
@@ -177,4 +177,74 @@ func TestAggregateCreatedSkippedAndRebuilt(t *testing.T) {
 	require.Len(t, posts, 2)
 	require.NotEqual(t, posts[0]["REPOHASH"], posts[1]["REPOHASH"])
 	require.Equal(t, "unchanged", w.aggregates()[0].Outcome)
+}
+
+// failedAggregate brings a PR to the point where its own jobs passed and
+// the aggregate that includes it failed, and returns it with that job.
+func (w *world) failedAggregate() (giteafake.PullInfo, int64) {
+	w.t.Helper()
+	pr := w.openBuiltPull("update-openssl", "openssl-3")
+	runs := w.runs(pr.Number)
+	require.Len(w.t, runs, 1)
+	require.True(w.t, runs[0].WithAggregate, "the product has an aggregate that includes the PR")
+	w.aggregates()
+	rows := w.aggregateRows()
+	require.Len(w.t, rows, 1)
+	aggRuns, err := store.RunsOfAggregate(w.ctx, w.app.Pool, rows[0].ID)
+	require.NoError(w.t, err)
+	require.Len(w.t, aggRuns, 1)
+	require.Len(w.t, aggRuns[0].JobIDs, 1)
+	aggJob := aggRuns[0].JobIDs[0]
+
+	for _, id := range runs[0].JobIDs {
+		require.NoError(w.t, w.openqa.FinishJob(id, "passed"))
+	}
+	w.settle()
+	require.Equal(w.t, "pending", w.storedPull(pr.Number).Verdict, "the aggregate still runs")
+	require.NoError(w.t, w.openqa.FinishJob(aggJob, "failed"))
+	w.settle()
+	p := w.storedPull(pr.Number)
+	require.Equal(w.t, "failed", p.Verdict, "a failed aggregate job blocks its member: %s", p.VerdictReason)
+	require.False(w.t, w.approvedAt(pr.Number, pr.HeadSHA))
+	return pr, aggJob
+}
+
+// approvedAt says whether our account approved the PR at sha.
+func (w *world) approvedAt(number int64, sha string) bool {
+	w.t.Helper()
+	reviews, err := w.gitea.Reviews(owner, repoName, number)
+	require.NoError(w.t, err)
+	for _, r := range reviews {
+		if r.User == botLogin && r.State == "APPROVED" && strings.EqualFold(r.CommitID, sha) && !r.Dismissed {
+			return true
+		}
+	}
+	return false
+}
+
+// A failed aggregate job blocks the PRs that need aggregates until it is
+// fixed: a restarted clone that passes lifts the block.
+func TestFailedAggregateBlocksUntilFixed(t *testing.T) {
+	t.Parallel()
+	w := newAggregateWorld(t)
+	pr, aggJob := w.failedAggregate()
+	clone, err := w.openqa.RestartJob(aggJob)
+	require.NoError(t, err)
+	w.settle()
+	require.NoError(t, w.openqa.FinishJob(clone, "passed"))
+	w.settle()
+	require.Equal(t, "passed", w.storedPull(pr.Number).Verdict)
+	require.True(t, w.approvedAt(pr.Number, pr.HeadSHA))
+}
+
+// ... or accepted for the PR with an acceptable_for comment on the job,
+// which openQA signals to nobody: the openQA poller reads it.
+func TestFailedAggregateBlocksUntilAccepted(t *testing.T) {
+	t.Parallel()
+	w := newAggregateWorld(t, fastPolls)
+	pr, aggJob := w.failedAggregate()
+	_, err := w.openqa.AddComment(aggJob, "reviewer", fmt.Sprintf("@review:acceptable_for:submission_%d:known_issue_bsc1234", pr.Number))
+	require.NoError(t, err)
+	w.withinTwoPolls(func() bool { return w.storedPull(pr.Number).Verdict == "passed" }, "the comment is read and accepts the failure")
+	w.withinTwoPolls(func() bool { return w.approvedAt(pr.Number, pr.HeadSHA) }, "and the PR is approved")
 }

@@ -36,7 +36,9 @@ func (w *PollOpenQAWorker) Work(ctx context.Context, _ *river.Job[PollOpenQAArgs
 // PollOpenQA reads, by id, the openQA jobs that are not final and were not
 // synced for poll.openqa_stale_after, and the jobs of runs scheduled that
 // long ago that were never stored; it enqueues sync_openqa_job for every
-// one that changed, is missing, or that openQA no longer lists.
+// one that changed, is missing, or that openQA no longer lists. Failed jobs
+// that still block an open PR are synced again once per stale period, so
+// that an acceptable_for comment added later is read.
 func PollOpenQA(ctx context.Context, deps Deps, ins Inserter) (PollResult, error) {
 	res := PollResult{Drift: map[string]int{}}
 	before := deps.now().Add(-deps.Config.Poll.OpenQAStaleAfter.D())
@@ -48,6 +50,14 @@ func PollOpenQA(ctx context.Context, deps Deps, ins Inserter) (PollResult, error
 	if err != nil {
 		return res, err
 	}
+	recheck, err := store.FailedJobsToRecheck(ctx, deps.Store.Pool, before, pollOpenQALimit)
+	if err != nil {
+		return res, err
+	}
+	if err := recheckFailed(ctx, deps, ins, recheck); err != nil {
+		return res, err
+	}
+	res.Synced += len(recheck)
 	if len(stale)+len(unsynced) == 0 {
 		return res, nil
 	}
@@ -99,6 +109,28 @@ func PollOpenQA(ctx context.Context, deps Deps, ins Inserter) (PollResult, error
 		deps.Logger.InfoContext(ctx, "poller found drift", "kind", it.kind, "openqa_job", it.id)
 	}
 	return res, nil
+}
+
+// recheckFailed syncs failed jobs again so that their comments are read: a
+// later acceptable_for comment is how a failure is accepted, and openQA
+// signals nothing for it. Not drift: nothing says a comment was missed.
+func recheckFailed(ctx context.Context, deps Deps, ins Inserter, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := deps.Store.InTx(ctx, func(tx pgx.Tx) error {
+		for _, id := range ids {
+			if _, err := InsertDebounced(ctx, ins, tx, SyncOpenQAJobArgs{ID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("poll openQA: recheck failed jobs: %w", err)
+	}
+	deps.Logger.DebugContext(ctx, "failed jobs read again for new comments", "openqa_jobs", ids)
+	return nil
 }
 
 // jobDrift says how openQA's word on a job differs from ours ("" if not).

@@ -73,3 +73,22 @@ func UnsyncedRunJobs(ctx context.Context, db DBTX, before time.Time, limit int) 
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
+
+// FailedJobsToRecheck returns up to limit final, failed jobs not synced
+// since before that still block something: a scheduled run of an open PR at
+// its head SHA, or an aggregate run with an open member. An
+// "@review:acceptable_for" comment added later sends no signal, so these are
+// read again now and then.
+func FailedJobsToRecheck(ctx context.Context, db DBTX, before time.Time, limit int) ([]int64, error) {
+	rows, err := db.Query(ctx, `SELECT j.id FROM openqa_jobs j JOIN test_runs r ON r.id = j.test_run_id
+		WHERE j.state = 'done' AND j.result NOT IN ('passed', 'softfailed') AND NOT j.obsolete AND j.clone_id IS NULL
+			AND j.synced_at < $1 AND r.state = 'scheduled'
+			AND (EXISTS (SELECT 1 FROM pulls p WHERE p.repo = r.repo AND p.number = r.number AND p.state = 'open' AND p.head_sha = r.sha)
+				OR EXISTS (SELECT 1 FROM aggregate_members m JOIN pulls p ON p.repo = m.repo AND p.number = m.number
+					WHERE m.aggregate_id = r.aggregate_id AND p.state = 'open' AND p.head_sha = m.sha))
+		ORDER BY j.synced_at LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("failed jobs to recheck: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
