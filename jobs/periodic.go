@@ -17,17 +17,19 @@ const retentionInterval = time.Hour
 // fire twice within one minute.
 const cronPeriod = time.Minute
 
-// PeriodicJobs are the reconciliation jobs every client registers. Only the
-// elected leader enqueues them; each runs on start (the schedule lives in
-// the leader's memory, so a leader change would otherwise delay it) and is
-// unique per period, so a new leader does not repeat a run of the period.
-func PeriodicJobs(cfg *config.Config) ([]*river.PeriodicJob, error) {
-	every := func(d time.Duration, args river.JobArgs, queue string) *river.PeriodicJob {
-		return river.NewPeriodicJob(river.PeriodicInterval(d), func() (river.JobArgs, *river.InsertOpts) {
-			return args, periodicOpts(queue, d)
-		}, &river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: true})
+// periodicSpec is one periodic job: what, when, where, and its uniqueness window.
+type periodicSpec struct {
+	args     river.JobArgs
+	schedule river.PeriodicSchedule
+	period   time.Duration
+	queue    string
+}
+
+func periodicSpecs(cfg *config.Config) ([]periodicSpec, error) {
+	every := func(d time.Duration, args river.JobArgs, queue string) periodicSpec {
+		return periodicSpec{args: args, schedule: river.PeriodicInterval(d), period: d, queue: queue}
 	}
-	jobs := []*river.PeriodicJob{
+	specs := []periodicSpec{
 		every(cfg.Poll.Gitea.D(), PollGiteaArgs{}, QueueGitea),
 		every(cfg.Poll.OpenQA.D(), PollOpenQAArgs{}, QueueOpenQA),
 		every(retentionInterval, RetentionArgs{}, QueueDefault),
@@ -35,26 +37,42 @@ func PeriodicJobs(cfg *config.Config) ([]*river.PeriodicJob, error) {
 	switch d, interval := cfg.Aggregates.Interval(); {
 	case cfg.Aggregates.Off():
 	case interval:
-		jobs = append(jobs, every(d, AggregateArgs{}, QueueOpenQA))
+		specs = append(specs, every(d, AggregateArgs{}, QueueOpenQA))
 	default:
 		sched, err := cfg.Aggregates.Cron()
 		if err != nil {
 			return nil, fmt.Errorf("aggregates.schedule %q: %w", cfg.Aggregates.Schedule, err)
 		}
-		jobs = append(jobs, river.NewPeriodicJob(utcSchedule{sched}, func() (river.JobArgs, *river.InsertOpts) {
-			return AggregateArgs{}, periodicOpts(QueueOpenQA, cronPeriod)
-		}, &river.PeriodicJobOpts{ID: AggregateArgs{}.Kind(), RunOnStart: true}))
+		specs = append(specs, periodicSpec{args: AggregateArgs{}, schedule: utcSchedule{sched}, period: cronPeriod, queue: QueueOpenQA})
+	}
+	return specs, nil
+}
+
+// PeriodicJobs are the reconciliation jobs every client registers. Only the
+// elected leader enqueues them; each runs on start (the schedule lives in
+// the leader's memory, so a leader change would otherwise delay it) and is
+// unique per period, so a new leader does not repeat a run of the period.
+func PeriodicJobs(cfg *config.Config) ([]*river.PeriodicJob, error) {
+	specs, err := periodicSpecs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]*river.PeriodicJob, 0, len(specs))
+	for _, s := range specs {
+		jobs = append(jobs, river.NewPeriodicJob(s.schedule, func() (river.JobArgs, *river.InsertOpts) {
+			return s.args, s.insertOpts()
+		}, &river.PeriodicJobOpts{ID: s.args.Kind(), RunOnStart: true}))
 	}
 	return jobs, nil
 }
 
-// periodicOpts makes a periodic job unique per period (River's minimum is a
-// second) and gives it few attempts: the next period runs it anyway.
-func periodicOpts(queue string, period time.Duration) *river.InsertOpts {
+// insertOpts make a periodic job unique per period (River's minimum is a
+// second) and give it few attempts: the next period runs it anyway.
+func (s periodicSpec) insertOpts() *river.InsertOpts {
 	return &river.InsertOpts{
-		Queue:       queue,
+		Queue:       s.queue,
 		MaxAttempts: 3,
-		UniqueOpts:  river.UniqueOpts{ByPeriod: max(period, time.Second)},
+		UniqueOpts:  river.UniqueOpts{ByPeriod: max(s.period, time.Second)},
 	}
 }
 
