@@ -59,6 +59,8 @@ type blockedRow struct {
 	AggregateResults []groupResult `json:"aggregate_results"`
 	// HiddenResults counts buttons hidden by the states filter.
 	HiddenResults int `json:"hidden_results"`
+	// hiddenOwn and hiddenAggregate split HiddenResults by column.
+	hiddenOwn, hiddenAggregate int
 	// NoResults: the PR has no counted job in any (matching) group yet.
 	NoResults bool `json:"no_results"`
 }
@@ -87,17 +89,18 @@ func blockedPulls(ctx context.Context, d Deps, f dashFilter) ([]blockedRow, erro
 		row := blockedRow{pullView: newPullView(d.Config, pr.pull), Results: []groupResult{}, AggregateResults: []groupResult{},
 			NoResults: len(pr.own)+len(pr.aggregate) == 0}
 		row.Counts, row.AggregateCounts = pr.ownN, pr.aggregateN
-		keep := func(dst *[]groupResult, src []groupResult) {
+		keep := func(dst *[]groupResult, hidden *int, src []groupResult) {
 			for _, g := range src {
 				if slices.Contains(f.States, g.Status) {
 					*dst = append(*dst, g)
 				} else {
-					row.HiddenResults++
+					*hidden++
 				}
 			}
 		}
-		keep(&row.Results, pr.own)
-		keep(&row.AggregateResults, pr.aggregate)
+		keep(&row.Results, &row.hiddenOwn, pr.own)
+		keep(&row.AggregateResults, &row.hiddenAggregate, pr.aggregate)
+		row.HiddenResults = row.hiddenOwn + row.hiddenAggregate
 		out = append(out, row)
 	}
 	slices.SortStableFunc(out, func(a, b blockedRow) int {
@@ -395,3 +398,9 @@ func boolRank(b bool) int {
 	}
 	return 0
 }
+
+// HiddenOwn is how many own-run buttons the states filter hides.
+func (r blockedRow) HiddenOwn() int { return r.hiddenOwn }
+
+// HiddenAggregate is how many aggregate buttons the states filter hides.
+func (r blockedRow) HiddenAggregate() int { return r.hiddenAggregate }

@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// screenshotEnv, set to 1, rewrites docs/dashboard-blocked.png.
+const screenshotEnv = "QEMGATE_UPDATE_SCREENSHOT"
+
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no chromium or chromium-browser on PATH: install it (apt-get install -y chromium) to run the browser test")
+	return ""
+}
+
+// TestBrowserBlocked drives /blocked in headless Chromium against the real
+// server on seeded data: rows, order, highlighting and the filter form.
+func TestBrowserBlocked(t *testing.T) {
+	t.Parallel()
+	bin := chromium(t)
+	srv := httptest.NewServer(dashSetup(t))
+	t.Cleanup(srv.Close)
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelBrowser := chromedp.NewContext(ctx)
+	t.Cleanup(cancelBrowser)
+
+	run := func(js string, v any) {
+		t.Helper()
+		raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](js))
+		require.NoError(t, err, js)
+		require.NoError(t, json.Unmarshal(raw, v), js)
+	}
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/blocked?group_names=kernel,core,containers,aggregate"),
+		chromedp.WaitVisible(chromedp.CSS("table.blocked")),
+	))
+	var rows, highlighted []string
+	var reason2, reason4, buttons1 string
+	run(`[...document.querySelectorAll("table.blocked tbody tr")].map(r => r.id)`, &rows)
+	run(`[...document.querySelectorAll("tr.high-priority")].map(r => r.id)`, &highlighted)
+	run(`document.querySelector("#pr-2 .prio-reason").textContent`, &reason2)
+	run(`document.querySelector("#pr-4 .prio-reason").textContent`, &reason4)
+	run(`[...document.querySelectorAll("#pr-1 a.result")].map(a => a.className + " " + a.textContent.trim().replace(/\s+/g, " ")).join("|")`, &buttons1)
+	// Quality 100 makes it a PNG; anything less is a JPEG.
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	require.Equal(t, []string{"pr-2", "pr-1", "pr-4"}, rows, "priority 700 first; #3 has no matching group")
+	require.Equal(t, []string{"pr-2", "pr-4"}, highlighted)
+	require.Contains(t, reason2, "priority 700 (label priority/high)")
+	require.Contains(t, reason4, "emergency (label emergency)")
+	require.Equal(t, "result result-failed SLE 16 Kernel 1/3 failed|result result-failed SLE 16 Aggregate x86_64 1/2 failed", buttons1)
+
+	out := filepath.Join(t.TempDir(), "dashboard-blocked.png")
+	if os.Getenv(screenshotEnv) == "1" {
+		out = filepath.Join("..", "docs", "dashboard-blocked.png")
+	}
+	require.Equal(t, "\x89PNG", string(png[:4]))
+	require.NoError(t, os.WriteFile(out, png, 0o644))
+	t.Logf("screenshot: %s", out)
+
+	// Submitting the form is a plain GET: the filter lands in the URL.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#f-groups"), "containers"),
+		chromedp.Click(chromedp.CSS(`input[name=states][value=passed]`)),
+		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
+	))
+	// The form is a plain GET: the new filter shows up in the URL once the
+	// browser has navigated.
+	var loc string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if loc, err = chromedp.Run(ctx, chromedp.Location()); err == nil && strings.Contains(loc, "group_names=containers") {
+			break
+		}
+	}
+	require.Contains(t, loc, "group_names=containers", "submitting the form puts the filter into the URL")
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("table.blocked"))))
+	var search string
+	run(`location.search`, &search)
+	run(`[...document.querySelectorAll("table.blocked tbody tr")].map(r => r.id)`, &rows)
+	require.Equal(t, []string{"pr-4"}, rows)
+	require.True(t, strings.Contains(search, "states=passed"), search)
+	require.Contains(t, search, "states=failed")
+}
