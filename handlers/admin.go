@@ -96,6 +96,10 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 		if !ok {
 			return
 		}
+		if orig.Source == "openqa" {
+			replayOpenQA(w, r, d, orig)
+			return
+		}
 		if orig.Source != "gitea" {
 			writeError(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("deliveries from %s cannot be replayed", orig.Source), orig.DeliveryID)
 			return

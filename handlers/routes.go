@@ -14,6 +14,7 @@ func routes(r chi.Router, d Deps) {
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
 
 	r.Post("/webhooks/gitea", handleGiteaWebhook(d))
+	r.Post("/webhooks/openqa", handleOpenQAWebhook(d))
 
 	// Dashboard: JSON API and the pages rendered from the same views.
 	r.Get("/api/v1/pulls", handleAPIPulls(d))

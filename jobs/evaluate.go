@@ -8,9 +8,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/qemgate/qemgate/gate"
 	"github.com/qemgate/qemgate/openqa"
@@ -56,7 +58,8 @@ func (w *EvaluateWorker) Work(ctx context.Context, job *river.Job[EvaluateArgs])
 	}
 	w.deps.Metrics.Verdicts.WithLabelValues(v.State).Inc()
 	client := river.ClientFromContext[pgx.Tx](ctx)
-	return w.deps.Store.InTx(ctx, func(tx pgx.Tx) error {
+	var reportBusy bool
+	err = w.deps.Store.InTx(ctx, func(tx pgx.Tx) error {
 		changed, err := store.SetVerdict(ctx, tx, p.Repo, p.Number, p.HeadSHA, v.State, verdictReason(v), detail)
 		if err != nil {
 			return err
@@ -70,11 +73,23 @@ func (w *EvaluateWorker) Work(ctx context.Context, job *river.Job[EvaluateArgs])
 		}
 		// Reported even when unchanged: the PR may have become ours since
 		// the verdict was stored, and the report writes nothing twice.
-		if _, err := client.InsertTx(ctx, tx, ReportArgs{Repo: p.Repo, Number: p.Number, SHA: p.HeadSHA}, nil); err != nil {
+		res, err := client.InsertTx(ctx, tx, ReportArgs{Repo: p.Repo, Number: p.Number, SHA: p.HeadSHA}, nil)
+		if err != nil {
 			return fmt.Errorf("enqueue report of %s: %w", p.Ref(), err)
 		}
+		reportBusy = res.UniqueSkippedAsDuplicate && res.Job.State == rivertype.JobStateRunning
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if reportBusy {
+		// A report of this SHA is running and may have read the verdict
+		// before this one; it cannot be queued twice, so come back once it
+		// is done and queue it then.
+		return river.JobSnooze(250 * time.Millisecond)
+	}
+	return nil
 }
 
 // currentRuns drops runs a push superseded.

@@ -1,0 +1,189 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/qemgate/qemgate/jobs"
+	"github.com/qemgate/qemgate/openqa"
+	"github.com/qemgate/qemgate/store"
+)
+
+// openqaEvent is what the openQA receiver reads from a body: the job-done
+// hook's {"id": N}, an AMQP job event (id, result, BUILD, ...), or an AMQP
+// comment event, whose id is the comment's and job_id the job's.
+type openqaEvent struct {
+	ID     openqa.FlexInt  `json:"id"`
+	JobID  openqa.FlexInt  `json:"job_id"`
+	Result json.RawMessage `json:"result"`
+}
+
+// parseOpenQAEvent returns the job to sync and the event name stored with
+// the delivery ("job_done", "job_event" or "comment").
+func parseOpenQAEvent(body []byte) (jobID int64, eventType, result string, err error) {
+	var ev openqaEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return 0, "", "", fmt.Errorf("body is not a JSON object with a job id: %v", err)
+	}
+	switch {
+	case ev.JobID > 0:
+		return int64(ev.JobID), "comment", "", nil
+	case ev.ID > 0:
+		eventType = "job_done"
+		if len(ev.Result) > 0 && ev.Result[0] == '"' {
+			_ = json.Unmarshal(ev.Result, &result)
+		} else if len(ev.Result) > 0 && !bytes.Equal(ev.Result, []byte("null")) {
+			// job.restart carries a map old→new: a job event, not a result.
+			eventType = "job_event"
+		}
+		return int64(ev.ID), eventType, result, nil
+	}
+	return 0, "", "", errors.New(`body has no positive "id" (or "job_id")`)
+}
+
+// openqaDeliveryID names a callback: the sender's request id when it sends
+// one, else the job and a hash of the body, so that an exact duplicate (an
+// answer lost on the way, a retried hook) collapses into one delivery.
+func openqaDeliveryID(h http.Header, jobID int64, body []byte) string {
+	if id := firstHeader(h, "X-Qemgate-Delivery", "X-Request-Id"); id != "" && len(id) <= 200 {
+		return id
+	}
+	sum := sha256.Sum256(body)
+	return fmt.Sprintf("job-%d-%s", jobID, hex.EncodeToString(sum[:])[:16])
+}
+
+// openqaAck is the answer to an accepted or duplicate callback.
+type openqaAck struct {
+	Delivery  string  `json:"delivery"`
+	OpenQAJob int64   `json:"openqa_job"`
+	Jobs      []int64 `json:"jobs,omitempty"`
+	Duplicate bool    `json:"duplicate,omitempty"`
+}
+
+// handleOpenQAWebhook receives job-done callbacks from openQA's hook script
+// (or a bridge from AMQP). Like the Gitea receiver it answers 202 only once
+// the delivery and the sync job it implies are committed together.
+func handleOpenQAWebhook(d Deps) http.HandlerFunc {
+	token := d.Config.OpenQA.CallbackToken
+	maxBody := d.Config.Webhooks.MaxBodyBytes
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		markLogged(r)
+		log := d.Logger.With("source", "openqa", "request_id", middleware.GetReqID(r.Context()))
+		event := "other"
+		finish := func(outcome string, status int, v any, level slog.Level, msg string, attrs ...any) {
+			d.Metrics.deliveries.WithLabelValues("openqa", event, outcome).Inc()
+			d.Metrics.ingestDuration.WithLabelValues("openqa").Observe(time.Since(start).Seconds())
+			log.Log(r.Context(), level, msg, append([]any{"outcome", outcome, "status", status, "duration_ms", time.Since(start).Milliseconds()}, attrs...)...)
+			writeJSON(w, status, v)
+		}
+		fail := func(outcome string, status int, level slog.Level, msg, delivery string) {
+			finish(outcome, status, errorBody{Error: msg, Delivery: delivery}, level, "callback rejected", "error", msg)
+		}
+
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !equalToken(strings.TrimSpace(got), token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="openqa"`)
+			fail(outcomeBadSignature, http.StatusUnauthorized, slog.LevelWarn, "missing or wrong bearer token", "")
+			return
+		}
+		if r.ContentLength > maxBody {
+			fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit", "")
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit", "")
+				return
+			}
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "could not read the body: "+err.Error(), "")
+			return
+		}
+		jobID, eventType, result, perr := parseOpenQAEvent(body)
+		if perr != nil {
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, perr.Error(), "")
+			return
+		}
+		event = eventType
+		deliveryID := openqaDeliveryID(r.Header, jobID, body)
+		log = log.With("delivery", deliveryID, "openqa_job", jobID, "event_type", eventType)
+		row := &store.Delivery{
+			Source:     "openqa",
+			DeliveryID: deliveryID,
+			Event:      eventType,
+			EventType:  eventType,
+			Action:     result,
+			Headers:    storableHeaders(r.Header),
+			Body:       body,
+			Outcome:    store.OutcomeAccepted,
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
+		defer cancel()
+		res, err := d.Ingest.Accept(ctx, row, jobs.Intent{OpenQAJob: jobID})
+		if err != nil {
+			// openQA's hook script turns this into exit 142: it tries again.
+			fail(outcomeError, http.StatusServiceUnavailable, slog.LevelError, "could not store the callback; try again", deliveryID)
+			log.Error("store callback", "error", err)
+			return
+		}
+		if res.Duplicate {
+			finish(outcomeDuplicate, http.StatusAccepted, openqaAck{Delivery: deliveryID, OpenQAJob: jobID, Duplicate: true},
+				slog.LevelInfo, "callback is a duplicate")
+			return
+		}
+		finish(outcomeAccepted, http.StatusAccepted, openqaAck{Delivery: deliveryID, OpenQAJob: jobID, Jobs: res.JobIDs},
+			slog.LevelInfo, "callback accepted", "result", result, "jobs", res.JobIDs)
+	}
+}
+
+// replayOpenQA syncs the job of a stored openQA callback again, recorded as
+// a new delivery linked to the original.
+func replayOpenQA(w http.ResponseWriter, r *http.Request, d Deps, orig *store.Delivery) {
+	jobID, eventType, result, perr := parseOpenQAEvent(orig.Body)
+	if perr != nil {
+		writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+perr.Error(), orig.DeliveryID)
+		return
+	}
+	row := &store.Delivery{
+		Source:     orig.Source,
+		DeliveryID: fmt.Sprintf("%s/replay/%d", orig.DeliveryID, time.Now().UnixNano()),
+		Event:      eventType,
+		EventType:  eventType,
+		Action:     result,
+		Headers:    orig.Headers,
+		Body:       orig.Body,
+		Outcome:    store.OutcomeAccepted,
+		ReplayOf:   &orig.ID,
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
+	defer cancel()
+	res, err := d.Ingest.Accept(ctx, row, jobs.Intent{OpenQAJob: jobID})
+	if err != nil {
+		d.Logger.ErrorContext(r.Context(), "replay delivery", "delivery", orig.DeliveryID, "error", err)
+		writeError(w, r, http.StatusServiceUnavailable, "could not store the replay; try again", orig.DeliveryID)
+		return
+	}
+	d.Metrics.replays.WithLabelValues("delivery").Inc()
+	d.Logger.InfoContext(r.Context(), "delivery replayed", "delivery", orig.DeliveryID, "replay", row.DeliveryID, "jobs", res.JobIDs)
+	writeJSON(w, http.StatusAccepted, map[string]any{
+		"delivery":   row.DeliveryID,
+		"id":         res.Delivery,
+		"replay_of":  orig.ID,
+		"jobs":       nonNilIDs(res.JobIDs),
+		"openqa_job": jobID,
+	})
+}

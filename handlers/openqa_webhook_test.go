@@ -1,0 +1,155 @@
+package handlers
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/qemgate/qemgate/config"
+)
+
+const callbackToken = "callback-test-token"
+
+func withCallbackToken(c *config.Config) {
+	c.OpenQA.CallbackToken = callbackToken
+	c.Webhooks.MaxBodyBytes = 1024
+}
+
+func postOpenQA(h http.Handler, body, auth string, edit ...func(*http.Request)) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/openqa", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	for _, e := range edit {
+		e(req)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestOpenQAWebhook(t *testing.T) {
+	t.Parallel()
+	bearer := "Bearer " + callbackToken
+	amqp := `{"ARCH":"x86_64","BUILD":":git:12:openssl","FLAVOR":"Online-Incidents","MACHINE":"64bit","TEST":"qam-minimal",` +
+		`"bugref":null,"failedmodules":[],"group_id":414,"id":5735489,"newbuild":null,"reason":null,"remaining":13,"result":"passed"}`
+	tests := []struct {
+		name      string
+		body      string
+		auth      string
+		edit      func(*http.Request)
+		status    int
+		outcome   string
+		event     string
+		openqaJob int64
+	}{
+		{name: "hook body", body: `{"id": 42}`, auth: bearer, status: 202, outcome: "accepted", event: "job_done", openqaJob: 42},
+		{name: "id as a Perl string", body: `{"id": "43"}`, auth: bearer, status: 202, outcome: "accepted", event: "job_done", openqaJob: 43},
+		{name: "AMQP job.done", body: amqp, auth: bearer, status: 202, outcome: "accepted", event: "job_done", openqaJob: 5735489},
+		{name: "AMQP job.restart", body: `{"id": 44, "result": {"44": 45}, "auto": 0}`, auth: bearer, status: 202, outcome: "accepted", event: "job_event", openqaJob: 44},
+		{name: "AMQP comment", body: `{"id": 9, "job_id": 46, "text": "@review:acceptable_for:submission_12:bsc#1"}`, auth: bearer, status: 202, outcome: "accepted", event: "comment", openqaJob: 46},
+		{name: "no token", body: `{"id": 1}`, status: 401, outcome: "bad_signature", event: "other"},
+		{name: "wrong token", body: `{"id": 1}`, auth: "Bearer nope", status: 401, outcome: "bad_signature", event: "other"},
+		{name: "token without Bearer", body: `{"id": 1}`, auth: callbackToken, status: 401, outcome: "bad_signature", event: "other"},
+		{name: "not JSON", body: `id=1`, auth: bearer, status: 400, outcome: "bad_request", event: "other"},
+		{name: "no id", body: `{"result": "passed"}`, auth: bearer, status: 400, outcome: "bad_request", event: "other"},
+		{name: "negative id", body: `{"id": -3}`, auth: bearer, status: 400, outcome: "bad_request", event: "other"},
+		{name: "too large", body: `{"id": 1, "pad": "` + strings.Repeat("x", 2000) + `"}`, auth: bearer, status: 413, outcome: "too_large", event: "other"},
+		{name: "too large without length", body: `{"id": 1, "pad": "` + strings.Repeat("x", 2000) + `"}`, auth: bearer,
+			edit: func(r *http.Request) { r.ContentLength = -1 }, status: 413, outcome: "too_large", event: "other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, b := setup(t, withCallbackToken)
+			var edits []func(*http.Request)
+			if tt.edit != nil {
+				edits = append(edits, tt.edit)
+			}
+			rec := postOpenQA(h, tt.body, tt.auth, edits...)
+			require.Equal(t, tt.status, rec.Code, rec.Body.String())
+			m := decode(t, rec)
+			require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.deliveries.WithLabelValues("openqa", tt.event, tt.outcome)))
+			if tt.status != 202 {
+				require.NotEmpty(t, m["error"])
+				require.Equal(t, 0, countRows(t, b.pool, "deliveries"))
+				require.Empty(t, riverJobs(t, b.pool))
+				return
+			}
+			require.Equal(t, float64(tt.openqaJob), m["openqa_job"])
+			require.Equal(t, 1, countRows(t, b.pool, "deliveries"))
+			jobs := riverJobs(t, b.pool)
+			require.Len(t, jobs, 1)
+			require.Equal(t, "sync_openqa_job", jobs[0].Kind)
+			require.Equal(t, float64(tt.openqaJob), jobs[0].Args["id"])
+			var source, auth string
+			require.NoError(t, b.pool.QueryRow(t.Context(), `SELECT source, coalesce(headers->>'Authorization', '') FROM deliveries`).Scan(&source, &auth))
+			require.Equal(t, "openqa", source)
+			require.Empty(t, auth, "the token is never stored")
+		})
+	}
+}
+
+func TestOpenQAWebhookDisabledWithoutToken(t *testing.T) {
+	t.Parallel()
+	h, _ := setup(t)
+	rec := postOpenQA(h, `{"id": 1}`, "Bearer ")
+	require.Equal(t, http.StatusUnauthorized, rec.Code)
+}
+
+func TestOpenQAWebhookDuplicates(t *testing.T) {
+	t.Parallel()
+	h, b := setup(t, withCallbackToken)
+	bearer := "Bearer " + callbackToken
+
+	first := decode(t, postOpenQA(h, `{"id": 42}`, bearer))
+	again := postOpenQA(h, `{"id": 42}`, bearer)
+	require.Equal(t, http.StatusAccepted, again.Code)
+	dup := decode(t, again)
+	require.Equal(t, true, dup["duplicate"])
+	require.Equal(t, first["delivery"], dup["delivery"])
+	require.Equal(t, 1, countRows(t, b.pool, "deliveries"))
+	require.Len(t, riverJobs(t, b.pool), 1)
+
+	// A hook that names its request is told apart even with the same body;
+	// the pending sync of job 42 absorbs it.
+	named := decode(t, postOpenQA(h, `{"id": 42}`, bearer, func(r *http.Request) { r.Header.Set("X-Request-Id", "hook-42-b") }))
+	require.Equal(t, "hook-42-b", named["delivery"])
+	require.Nil(t, named["duplicate"])
+	require.Equal(t, 2, countRows(t, b.pool, "deliveries"))
+	require.Len(t, riverJobs(t, b.pool), 1, "one pending sync per openQA job")
+
+	// Another job is another sync.
+	decode(t, postOpenQA(h, `{"id": 43}`, bearer))
+	require.Len(t, riverJobs(t, b.pool), 2)
+}
+
+func TestAdminReplayOpenQA(t *testing.T) {
+	t.Parallel()
+	h, b := setup(t, withCallbackToken)
+	decode(t, postOpenQA(h, `{"id": 42}`, "Bearer "+callbackToken))
+	var id int64
+	require.NoError(t, b.pool.QueryRow(t.Context(), `SELECT id FROM deliveries`).Scan(&id))
+	// The first sync is done: a replay must cause another.
+	_, err := b.pool.Exec(t.Context(), `UPDATE river_job SET state = 'completed', finalized_at = now()`)
+	require.NoError(t, err)
+
+	req := httptest.NewRequest(http.MethodPost, fmt.Sprintf("/admin/deliveries/%d/replay", id), bytes.NewReader(nil))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	m := decode(t, rec)
+	require.Equal(t, float64(id), m["replay_of"])
+	require.Equal(t, 42.0, m["openqa_job"])
+	require.Len(t, m["jobs"], 1)
+	require.Equal(t, 2, countRows(t, b.pool, "deliveries"))
+	require.Len(t, riverJobs(t, b.pool), 2)
+}
