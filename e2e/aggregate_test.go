@@ -248,3 +248,46 @@ func TestFailedAggregateBlocksUntilAccepted(t *testing.T) {
 	w.withinTwoPolls(func() bool { return w.storedPull(pr.Number).Verdict == "passed" }, "the comment is read and accepts the failure")
 	w.withinTwoPolls(func() bool { return w.approvedAt(pr.Number, pr.HeadSHA) }, "and the PR is approved")
 }
+
+// qem-bot's older-job rule: a failed aggregate job does not block a PR when
+// an older aggregate job of the same scenario, within six days, passed with
+// that PR in it; a PR that was not in the passing aggregate stays blocked.
+func TestFailedAggregateOlderJobWasOK(t *testing.T) {
+	t.Parallel()
+	w := newAggregateWorld(t)
+	finishOwn := func(number int64) {
+		for _, r := range w.runs(number) {
+			for _, id := range r.JobIDs {
+				require.NoError(t, w.openqa.FinishJob(id, "passed"))
+			}
+		}
+	}
+	aggregateJob := func() int64 {
+		rows := w.aggregateRows()
+		runs, err := store.RunsOfAggregate(w.ctx, w.app.Pool, rows[0].ID) // newest first
+		require.NoError(t, err)
+		require.Len(t, runs[0].JobIDs, 1)
+		return runs[0].JobIDs[0]
+	}
+
+	a := w.openBuiltPull("update-openssl", "openssl-3")
+	finishOwn(a.Number)
+	require.Equal(t, "created", w.aggregates()[0].Outcome)
+	require.NoError(t, w.openqa.FinishJob(aggregateJob(), "passed"))
+	w.settle()
+	require.True(t, w.approvedAt(a.Number, a.HeadSHA))
+
+	b := w.openBuiltPull("update-curl", "curl")
+	finishOwn(b.Number)
+	d := w.aggregates()
+	require.Equal(t, "20260301-2", d[0].Build)
+	require.NoError(t, w.openqa.FinishJob(aggregateJob(), "failed"))
+	w.settle()
+
+	pa := w.storedPull(a.Number)
+	require.Equal(t, "passed", pa.Verdict, "the older aggregate passed with the PR in it: %s", pa.VerdictReason)
+	require.Contains(t, string(pa.VerdictDetail), `"rule": "older_job_ok"`)
+	pb := w.storedPull(b.Number)
+	require.Equal(t, "failed", pb.Verdict, "the PR was not in the aggregate that passed")
+	require.False(t, w.approvedAt(b.Number, b.HeadSHA))
+}

@@ -160,9 +160,30 @@ func (w *EvaluateWorker) verdict(ctx context.Context, p *store.Pull, runs []stor
 		in.Jobs = append(in.Jobs, w.jobInput(j, keys[j.TestRunID], comments[j.ID]))
 	}
 	for _, j := range aggJobs {
-		in.AggregateJobs = append(in.AggregateJobs, w.jobInput(j, keys[j.TestRunID], comments[j.ID]))
+		ji := w.jobInput(j, keys[j.TestRunID], comments[j.ID])
+		if ji.OlderOK, err = w.olderJobOK(ctx, j, p); err != nil {
+			return gate.Verdict{}, err
+		}
+		in.AggregateJobs = append(in.AggregateJobs, ji)
 	}
 	return gate.VerdictFor(in), nil
+}
+
+// olderJobOK applies qem-bot's older-job rule to a failed aggregate job,
+// from the aggregate jobs qemgate has synced before.
+func (w *EvaluateWorker) olderJobOK(ctx context.Context, j store.OpenQAJob, p *store.Pull) (bool, error) {
+	if gate.ClassifyJob(j.State, j.Result) != gate.JobFailed && gate.ClassifyJob(j.State, j.Result) != gate.JobStopped {
+		return false, nil
+	}
+	older, err := store.OlderAggregateJobs(ctx, w.deps.Store.Pool, j.ID, p.Repo, p.Number, 20)
+	if err != nil {
+		return false, err
+	}
+	history := make([]gate.OlderJob, len(older))
+	for i, o := range older {
+		history[i] = gate.OlderJob{ID: o.ID, Build: o.Build, Result: o.Result, IncludesPull: o.IncludesPull}
+	}
+	return gate.OlderJobOK(j.Build, history), nil
 }
 
 func runInput(r store.TestRun, key string) gate.RunInput {

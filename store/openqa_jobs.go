@@ -204,3 +204,38 @@ func AggregateJobsOfPull(ctx context.Context, db DBTX, repo string, number int64
 	jobs, err := JobsOfRuns(ctx, db, ids)
 	return runs, jobs, err
 }
+
+// OlderAggregateJob is an earlier finished job of the same scenario in an
+// aggregate, and whether that aggregate included a given PR.
+type OlderAggregateJob struct {
+	ID           int64
+	Build        string
+	Result       string
+	IncludesPull bool
+}
+
+// OlderAggregateJobs returns up to limit earlier finished aggregate jobs of
+// the scenario of job id (same distri, version, flavor, arch, test and
+// machine), newest first, each saying whether its aggregate included the
+// PR repo#number at any SHA.
+func OlderAggregateJobs(ctx context.Context, db DBTX, id int64, repo string, number int64, limit int) ([]OlderAggregateJob, error) {
+	rows, err := db.Query(ctx, `
+		SELECT o.id, o.build, o.result, EXISTS (
+			SELECT 1 FROM aggregate_members m
+			WHERE m.aggregate_id = r.aggregate_id AND m.repo = $2 AND m.number = $3)
+		FROM openqa_jobs j
+		JOIN openqa_jobs o ON o.scenario = j.scenario AND o.distri = j.distri AND o.version = j.version
+			AND o.flavor = j.flavor AND o.arch = j.arch AND o.id < j.id AND o.state = 'done'
+		JOIN test_runs r ON r.id = o.test_run_id AND r.aggregate_id IS NOT NULL
+		WHERE j.id = $1
+		ORDER BY o.id DESC
+		LIMIT $4`, id, repo, number, limit)
+	if err != nil {
+		return nil, fmt.Errorf("older jobs of %d: %w", id, err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (OlderAggregateJob, error) {
+		var o OlderAggregateJob
+		err := row.Scan(&o.ID, &o.Build, &o.Result, &o.IncludesPull)
+		return o, err
+	})
+}
