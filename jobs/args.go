@@ -1,6 +1,8 @@
 package jobs
 
 import (
+	"strconv"
+
 	"github.com/riverqueue/river"
 )
 
@@ -40,6 +42,8 @@ func (a SyncOpenQAJobArgs) withFollowup() river.JobArgs {
 	return a
 }
 
+func (a SyncOpenQAJobArgs) debounceKey() string { return strconv.FormatInt(a.ID, 10) }
+
 // EvaluateArgs asks to compute a PR's verdict from what is stored. It is
 // debounced: one pending evaluation per PR absorbs every change until it runs.
 type EvaluateArgs struct {
@@ -60,6 +64,8 @@ func (a EvaluateArgs) withFollowup() river.JobArgs {
 	a.Followup = !a.Followup
 	return a
 }
+
+func (a EvaluateArgs) debounceKey() string { return a.Repo + "#" + strconv.FormatInt(a.Number, 10) }
 
 // ReportArgs asks to tell Gitea the PR's stored verdict at sha: commit
 // status, approval or request for changes, summary comment. Every write is

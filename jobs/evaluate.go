@@ -29,6 +29,10 @@ type EvaluateWorker struct {
 
 // Work evaluates the PR.
 func (w *EvaluateWorker) Work(ctx context.Context, job *river.Job[EvaluateArgs]) error {
+	return rerunIfMarked(ctx, w.deps, job, w.work(ctx, job))
+}
+
+func (w *EvaluateWorker) work(ctx context.Context, job *river.Job[EvaluateArgs]) error {
 	a := job.Args
 	p, err := store.GetPull(ctx, w.deps.Store.Pool, a.Repo, a.Number)
 	if errors.Is(err, store.ErrNotFound) {

@@ -146,6 +146,8 @@ var pendingStates = []rivertype.JobState{
 type followupArgs interface {
 	river.JobArgs
 	withFollowup() river.JobArgs
+	// debounceKey names the business key the lanes share.
+	debounceKey() string
 }
 
 // Inserter is what enqueuing needs from River.
@@ -155,17 +157,44 @@ type Inserter interface {
 
 // InsertDebounced inserts args inside tx so that a burst of events for one
 // key leaves one pending job, and an event during a running job leaves one
-// follow-up. It returns the id of the job that will do the work.
+// follow-up. When both lanes are running, the key is marked instead, and the
+// running job runs once more when it ends (rerunIfMarked). It returns the id
+// of the job that will do the work.
 func InsertDebounced(ctx context.Context, ins Inserter, tx pgx.Tx, args followupArgs) (int64, error) {
 	res, err := ins.InsertTx(ctx, tx, args, nil)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
 	}
+	if !res.UniqueSkippedAsDuplicate || res.Job.State != rivertype.JobStateRunning {
+		return res.Job.ID, nil
+	}
+	res, err = ins.InsertTx(ctx, tx, args.withFollowup(), nil)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s follow-up: %w", args.Kind(), err)
+	}
 	if res.UniqueSkippedAsDuplicate && res.Job.State == rivertype.JobStateRunning {
-		res, err = ins.InsertTx(ctx, tx, args.withFollowup(), nil)
-		if err != nil {
-			return 0, fmt.Errorf("enqueue %s follow-up: %w", args.Kind(), err)
+		if err := store.MarkRerun(ctx, tx, args.Kind(), args.debounceKey()); err != nil {
+			return 0, fmt.Errorf("mark %s %s for a rerun: %w", args.Kind(), args.debounceKey(), err)
 		}
 	}
 	return res.Job.ID, nil
+}
+
+// rerunIfMarked ends a debounced job: when news for its key arrived while it
+// ran and could not be queued, it snoozes for no time, which runs it again
+// without using up an attempt.
+func rerunIfMarked[T followupArgs](ctx context.Context, deps Deps, job *river.Job[T], err error) error {
+	if err != nil || job.AttemptedAt == nil {
+		return err
+	}
+	marked, merr := store.MarkedSince(ctx, deps.Store.Pool, job.Args.Kind(), job.Args.debounceKey(), *job.AttemptedAt)
+	if merr != nil {
+		deps.Logger.WarnContext(ctx, "read rerun mark", "kind", job.Args.Kind(), "key", job.Args.debounceKey(), "error", merr)
+		return nil
+	}
+	if marked {
+		deps.Logger.InfoContext(ctx, "news arrived while running: running again", "kind", job.Args.Kind(), "key", job.Args.debounceKey())
+		return river.JobSnooze(0)
+	}
+	return nil
 }

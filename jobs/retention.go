@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -24,10 +25,16 @@ type RetentionWorker struct {
 	deps Deps
 }
 
-// Work deletes until nothing older than the retention period is left.
+// Work deletes until nothing older than the retention period is left, and
+// forgets rerun marks that were consumed long ago.
 func (w *RetentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs]) error {
-	_, err := DeleteOldDeliveries(ctx, w.deps)
-	return err
+	if _, err := DeleteOldDeliveries(ctx, w.deps); err != nil {
+		return err
+	}
+	if _, err := store.DeleteRerunMarksBefore(ctx, w.deps.Store.Pool, w.deps.now().Add(-24*time.Hour)); err != nil {
+		return fmt.Errorf("retention: delete rerun marks: %w", err)
+	}
+	return nil
 }
 
 // DeleteOldDeliveries deletes the deliveries received before now minus

@@ -30,6 +30,10 @@ type SyncOpenQAJobWorker struct {
 
 // Work syncs the job.
 func (w *SyncOpenQAJobWorker) Work(ctx context.Context, job *river.Job[SyncOpenQAJobArgs]) error {
+	return rerunIfMarked(ctx, w.deps, job, w.work(ctx, job))
+}
+
+func (w *SyncOpenQAJobWorker) work(ctx context.Context, job *river.Job[SyncOpenQAJobArgs]) error {
 	id := job.Args.ID
 	log := w.deps.Logger.With("openqa_job", id)
 	j, err := w.deps.OpenQA.GetJob(ctx, id)

@@ -38,6 +38,8 @@ func (a SyncPullArgs) withFollowup() river.JobArgs {
 	return a
 }
 
+func (a SyncPullArgs) debounceKey() string { return fmt.Sprintf("%s#%d", a.Repo, a.Number) }
+
 // SyncPullWorker re-reads a PR and everything the gate derives from it:
 // packages, priority, whether it is ours to gate, whether its build is ready.
 // When the build of the head SHA is ready it enqueues the scheduling.
@@ -48,6 +50,10 @@ type SyncPullWorker struct {
 
 // Work loads the PR from Gitea and records it.
 func (w *SyncPullWorker) Work(ctx context.Context, job *river.Job[SyncPullArgs]) error {
+	return rerunIfMarked(ctx, w.deps, job, w.work(ctx, job))
+}
+
+func (w *SyncPullWorker) work(ctx context.Context, job *river.Job[SyncPullArgs]) error {
 	a := job.Args
 	op := fmt.Sprintf("sync %s#%d", a.Repo, a.Number)
 	pr, err := w.deps.Forge.GetPull(ctx, a.Repo, a.Number)
