@@ -72,6 +72,7 @@ func ExamplePlan() {
 	//   "_OBSOLETE": "1",
 	//   "_ONLY_OBSOLETE_SAME_BUILD": "1",
 	//   "_PRIORITY": "33",
+	//   "_TRIGGER_JOB_DONE_HOOK": "1",
 	//   "__DASHBOARD_URL": "https://qemgate.example.test/pulls/products/SLFO/124",
 	//   "__SOURCE_CHANGE_URL": "https://src.example.test/products/SLFO/pulls/124"
 	// }

@@ -292,6 +292,7 @@ func (p *planner) run(prod *metadata.Product, f metadata.Flavor, arch string, ma
 	s["BUILD"] = fmt.Sprintf(":%s:%d:%s", SubmissionType, pull.Number, p.pkgs[0])
 	s["_OBSOLETE"] = "1"
 	s["_ONLY_OBSOLETE_SAME_BUILD"] = "1"
+	s[TriggerJobDoneHook] = "1"
 	if p.livepatch {
 		s["KGRAFT"] = "1"
 	}
@@ -328,6 +329,10 @@ func (p *planner) run(prod *metadata.Product, f metadata.Flavor, arch string, ma
 		Priority:      priority,
 	}
 }
+
+// TriggerJobDoneHook opts a job into openQA's generic job_done_hook, so that
+// the hook calls qemgate for our jobs and not for every job of the instance.
+const TriggerJobDoneHook = "_TRIGGER_JOB_DONE_HOOK"
 
 // DashboardURL is the PR's page on qemgate's dashboard.
 func DashboardURL(publicURL, repo string, number int64) string {

@@ -291,7 +291,7 @@ func TestPlanSettings(t *testing.T) {
 		Settings: map[string]string{
 			"DISTRI": "sle", "VERSION": "16.0", "FLAVOR": "Online-Incidents", "ARCH": "x86_64", "BASE": "base",
 			"BUILD": ":git:42:curl", "INCIDENT_ID": "42", "SUBMISSION_ID": "git:42", "OS_TEST_ISSUES": "42",
-			"_OBSOLETE": "1", "_ONLY_OBSOLETE_SAME_BUILD": "1", "_PRIORITY": "33",
+			"_OBSOLETE": "1", "_ONLY_OBSOLETE_SAME_BUILD": "1", "_PRIORITY": "33", "_TRIGGER_JOB_DONE_HOOK": "1",
 			"INCIDENT_REPO":       "http://dl.test/ibs/SUSE:/SLFO:/1.1.99:/PullRequest:/42/product/repo/SLES-16.0-x86_64/",
 			"__SOURCE_CHANGE_URL": "https://src.test/products/SLFO/pulls/42",
 			"__DASHBOARD_URL":     "https://qemgate.test/pulls/products/SLFO/42",

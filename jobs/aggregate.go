@@ -230,7 +230,8 @@ func nextAggregateBuild(latest *store.Aggregate, now time.Time) (string, int) {
 }
 
 // aggregateSettings is the form of an aggregate's POST /api/v1/isos: the
-// product settings, FLAVOR, ARCH, BUILD, REPOHASH, _DEPRIORITIZEBUILD, per
+// product settings, FLAVOR, ARCH, BUILD, REPOHASH, _DEPRIORITIZEBUILD,
+// _TRIGGER_JOB_DONE_HOOK, per
 // test_issues key the PR numbers (<X>_TEST_ISSUES) and their repositories
 // (<X>_TEST_REPOS), every number in the list setting TEST_ISSUES[], and
 // _PRIORITY from the most urgent member.
@@ -245,6 +246,7 @@ func aggregateSettings(prod *metadata.Product, arch string, members []aggregateM
 	s["BUILD"] = build
 	s["REPOHASH"] = repohash
 	s["_DEPRIORITIZEBUILD"] = "1"
+	s[gate.TriggerJobDoneHook] = "1"
 	issues := map[string][]string{}
 	repos := map[string][]string{}
 	var all []string

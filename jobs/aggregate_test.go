@@ -99,11 +99,12 @@ func TestAggregateSettings(t *testing.T) {
 		"OS_TEST_REPOS": "http://dl.test/SUSE:/SLFO:/1.1.99:/PullRequest:/12/product/repo/SLES-16.0-aarch64/," +
 			"http://dl.test/SUSE:/SLFO:/1.1.99:/PullRequest:/3/product/repo/SLES-16.0-aarch64/," +
 			"http://dl.test/test/20/",
-		"WEB_TEST_ISSUES": "20",
-		"WEB_TEST_REPOS":  "http://dl.test/test/20/",
-		"TEST_ISSUES[]":   "3,12,20",
-		"_PRIORITY":       "15",
-		"__DASHBOARD_URL": "https://qemgate.test/aggregates",
+		"WEB_TEST_ISSUES":        "20",
+		"WEB_TEST_REPOS":         "http://dl.test/test/20/",
+		"TEST_ISSUES[]":          "3,12,20",
+		"_PRIORITY":              "15",
+		"_TRIGGER_JOB_DONE_HOOK": "1",
+		"__DASHBOARD_URL":        "https://qemgate.test/aggregates",
 	}, s)
 	require.Equal(t, 15, priority, "50 - 700/20, from the most urgent member")
 	require.Equal(t, "sle", prod.Settings["DISTRI"])

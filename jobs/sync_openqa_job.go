@@ -45,14 +45,24 @@ func (w *SyncOpenQAJobWorker) work(ctx context.Context, job *river.Job[SyncOpenQ
 	}
 
 	row := jobRow(j)
-	if err := w.group(ctx, j, &row); err != nil {
-		return err
-	}
 	row.TestRunID, err = store.RunOfJob(ctx, w.deps.Store.Pool, j.ID, j.OriginID, store.RunKey{
 		Distri: row.Distri, Version: row.Version, Flavor: row.Flavor, Arch: row.Arch, Build: row.Build,
 		SHA: j.Setting("GITEA_SHA"),
 	})
 	if err != nil {
+		return err
+	}
+	if row.TestRunID == 0 {
+		// Not one of our runs (an instance-wide hook calls for every job):
+		// keep nothing about it unless we knew it already.
+		if _, err := store.GetOpenQAJob(ctx, w.deps.Store.Pool, id); errors.Is(err, store.ErrNotFound) {
+			log.DebugContext(ctx, "openQA job is not one of ours: ignored")
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	if err := w.group(ctx, j, &row); err != nil {
 		return err
 	}
 	pulls, err := store.PullsOfRun(ctx, w.deps.Store.Pool, row.TestRunID)
