@@ -3,6 +3,7 @@ package giteafake
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -28,11 +29,7 @@ func (s *Server) createCommentLocked(p *pull, u *user, body string) *comment {
 func (s *Server) EditComment(owner, name string, id int64, login, body string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(owner, name)
-	if err != nil {
-		return err
-	}
-	u, err := s.userLocked(login)
+	r, u, err := s.repoAndUser(owner, name, login)
 	if err != nil {
 		return err
 	}
@@ -51,13 +48,23 @@ func (s *Server) findComment(r *repo, id int64) *comment {
 	return nil
 }
 
-func (s *Server) editCommentLocked(r *repo, id int64, u *user, body string) (*comment, error) {
+// ownComment finds comment id for a change by u: only its poster or a repo
+// admin may edit or delete it.
+func (s *Server) ownComment(r *repo, id int64, u *user) (*comment, error) {
 	c := s.findComment(r, id)
 	if c == nil {
 		return nil, notFound()
 	}
 	if c.poster != u && !s.isRepoAdmin(r, u) {
 		return nil, errf(http.StatusForbidden, "user is not the comment poster")
+	}
+	return c, nil
+}
+
+func (s *Server) editCommentLocked(r *repo, id int64, u *user, body string) (*comment, error) {
+	c, err := s.ownComment(r, id, u)
+	if err != nil {
+		return nil, err
 	}
 	old := c.body
 	c.body = body
@@ -70,11 +77,7 @@ func (s *Server) editCommentLocked(r *repo, id int64, u *user, body string) (*co
 func (s *Server) DeleteComment(owner, name string, id int64, login string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(owner, name)
-	if err != nil {
-		return err
-	}
-	u, err := s.userLocked(login)
+	r, u, err := s.repoAndUser(owner, name, login)
 	if err != nil {
 		return err
 	}
@@ -82,21 +85,12 @@ func (s *Server) DeleteComment(owner, name string, id int64, login string) error
 }
 
 func (s *Server) deleteCommentLocked(r *repo, id int64, u *user) error {
-	c := s.findComment(r, id)
-	if c == nil {
-		return notFound()
-	}
-	if c.poster != u && !s.isRepoAdmin(r, u) {
-		return errf(http.StatusForbidden, "user is not the comment poster")
+	c, err := s.ownComment(r, id, u)
+	if err != nil {
+		return err
 	}
 	p := c.pull
-	kept := p.timeline[:0]
-	for _, x := range p.timeline {
-		if x != c {
-			kept = append(kept, x)
-		}
-	}
-	p.timeline = kept
+	p.timeline = slices.DeleteFunc(p.timeline, func(x *comment) bool { return x == c })
 	s.emitComment(c, "deleted", u, nil)
 	return nil
 }
@@ -135,11 +129,14 @@ func handleListComments(rc *reqCtx) {
 	rc.json(http.StatusOK, out)
 }
 
+// commentBody is the request body of comment create and edit.
+type commentBody struct {
+	Body string `json:"body"`
+}
+
 func handleCreateComment(rc *reqCtx) {
 	s := rc.s
-	var body struct {
-		Body string `json:"body"`
-	}
+	var body commentBody
 	if err := rc.decode(&body); err != nil {
 		rc.fail(err)
 		return
@@ -155,18 +152,27 @@ func handleCreateComment(rc *reqCtx) {
 	rc.json(http.StatusCreated, s.toComment(c))
 }
 
+// commentFromRequest resolves {owner}/{repo} and the comment {id} (which
+// need not exist yet). Caller holds s.mu.
+func (s *Server) commentFromRequest(rc *reqCtx) (*repo, int64, error) {
+	r, err := s.repoFromRequest(rc)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, perr := rc.paramInt("id")
+	if perr != nil {
+		return nil, 0, perr
+	}
+	return r, id, nil
+}
+
 func handleGetComment(rc *reqCtx) {
 	s := rc.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	r, id, err := s.commentFromRequest(rc)
 	if err != nil {
 		rc.fail(err)
-		return
-	}
-	id, perr := rc.paramInt("id")
-	if perr != nil {
-		rc.fail(perr)
 		return
 	}
 	c := s.findComment(r, id)
@@ -179,23 +185,16 @@ func handleGetComment(rc *reqCtx) {
 
 func handleEditComment(rc *reqCtx) {
 	s := rc.s
-	var body struct {
-		Body string `json:"body"`
-	}
+	var body commentBody
 	if err := rc.decode(&body); err != nil {
 		rc.fail(err)
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	r, id, err := s.commentFromRequest(rc)
 	if err != nil {
 		rc.fail(err)
-		return
-	}
-	id, perr := rc.paramInt("id")
-	if perr != nil {
-		rc.fail(perr)
 		return
 	}
 	c, err := s.editCommentLocked(r, id, rc.doer, body.Body)
@@ -210,14 +209,9 @@ func handleDeleteComment(rc *reqCtx) {
 	s := rc.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	r, id, err := s.commentFromRequest(rc)
 	if err != nil {
 		rc.fail(err)
-		return
-	}
-	id, perr := rc.paramInt("id")
-	if perr != nil {
-		rc.fail(perr)
 		return
 	}
 	if err := s.deleteCommentLocked(r, id, rc.doer); err != nil {
@@ -238,12 +232,11 @@ func handleTimeline(rc *reqCtx) {
 		rc.fail(err)
 		return
 	}
-	page, limit := rc.listOptions()
-	start, end := pageBounds(len(p.timeline), page, limit)
+	start, end := rc.paginate(len(p.timeline), true)
 	out := []*apiTimelineComment{}
 	for _, c := range p.timeline[start:end] {
 		tc := &apiTimelineComment{
-			ID: c.id, Type: c.typ, HTMLURL: fmt.Sprintf("%s#issuecomment-%d", s.pullHTMLURL(p), c.id),
+			ID: c.id, Type: c.typ, HTMLURL: s.commentHTMLURL(p, c.id),
 			PRURL: s.pullHTMLURL(p), Poster: s.toUser(c.poster, true), Body: c.body,
 			Created: c.created, Updated: c.updated, RefAction: "none", ReviewID: c.reviewID,
 			Assignee: s.toUser(c.assignee, true), AssigneeTeam: s.toTeam(c.assigneeTeam), RemovedAssignee: c.removed,
@@ -253,6 +246,5 @@ func handleTimeline(rc *reqCtx) {
 		}
 		out = append(out, tc)
 	}
-	rc.setPaging(len(p.timeline), page, limit, true)
 	rc.json(http.StatusOK, out)
 }

@@ -35,12 +35,23 @@ func (s *Server) controlRoutes() http.Handler {
 		}
 		return nil
 	}
-	number := func(r *http.Request) (int64, error) {
+	type prRef struct {
+		owner, repo string
+		n           int64
+	}
+	// pullRef reads the path values of a prPath endpoint and, when in is not
+	// nil, then decodes the body into it.
+	pullRef := func(r *http.Request, in any) (prRef, error) {
 		n, err := strconv.ParseInt(r.PathValue("number"), 10, 64)
 		if err != nil {
-			return 0, errf(http.StatusBadRequest, "bad PR number %q", r.PathValue("number"))
+			return prRef{}, errf(http.StatusBadRequest, "bad PR number %q", r.PathValue("number"))
 		}
-		return n, nil
+		if in != nil {
+			if err := decode(r, in); err != nil {
+				return prRef{}, err
+			}
+		}
+		return prRef{owner: r.PathValue("owner"), repo: r.PathValue("repo"), n: n}, nil
 	}
 	type actor struct {
 		Actor string `json:"actor"`
@@ -110,112 +121,91 @@ func (s *Server) controlRoutes() http.Handler {
 		}
 		return s.OpenPull(in)
 	})
-	const pr = "/_fake/pulls/{owner}/{repo}/{number}"
-	handle("POST "+pr+"/push", func(r *http.Request) (any, error) {
+	const prPath = "/_fake/pulls/{owner}/{repo}/{number}"
+	handle("POST "+prPath+"/push", func(r *http.Request) (any, error) {
 		var in PushOptions
-		n, err := number(r)
-		if err == nil {
-			err = decode(r, &in)
-		}
+		pr, err := pullRef(r, &in)
 		if err != nil {
 			return nil, err
 		}
-		return s.Push(r.PathValue("owner"), r.PathValue("repo"), n, in)
+		return s.Push(pr.owner, pr.repo, pr.n, in)
 	})
-	handle("POST "+pr+"/merge", func(r *http.Request) (any, error) {
+	handle("POST "+prPath+"/merge", func(r *http.Request) (any, error) {
 		var in actor
-		n, err := number(r)
-		if err == nil {
-			err = decode(r, &in)
-		}
+		pr, err := pullRef(r, &in)
 		if err != nil {
 			return nil, err
 		}
-		sha, err := s.MergePull(r.PathValue("owner"), r.PathValue("repo"), n, in.Actor)
+		sha, err := s.MergePull(pr.owner, pr.repo, pr.n, in.Actor)
 		return map[string]string{"merge_commit_sha": sha}, err
 	})
 	for _, verb := range []string{"close", "reopen"} {
 		closing := verb == "close"
-		handle("POST "+pr+"/"+verb, func(r *http.Request) (any, error) {
+		handle("POST "+prPath+"/"+verb, func(r *http.Request) (any, error) {
 			var in actor
-			n, err := number(r)
-			if err == nil {
-				err = decode(r, &in)
-			}
+			pr, err := pullRef(r, &in)
 			if err != nil {
 				return nil, err
 			}
-			return nil, s.setClosed(r.PathValue("owner"), r.PathValue("repo"), n, in.Actor, closing)
+			return nil, s.setClosed(pr.owner, pr.repo, pr.n, in.Actor, closing)
 		})
 	}
-	handle("POST "+pr+"/labels", func(r *http.Request) (any, error) {
+	handle("POST "+prPath+"/labels", func(r *http.Request) (any, error) {
 		var in struct {
 			Actor  string   `json:"actor"`
 			Labels []string `json:"labels"`
 		}
-		n, err := number(r)
-		if err == nil {
-			err = decode(r, &in)
-		}
+		pr, err := pullRef(r, &in)
 		if err != nil {
 			return nil, err
 		}
-		return nil, s.AddLabels(r.PathValue("owner"), r.PathValue("repo"), n, in.Actor, in.Labels...)
+		return nil, s.AddLabels(pr.owner, pr.repo, pr.n, in.Actor, in.Labels...)
 	})
-	handle("DELETE "+pr+"/labels/{label}", func(r *http.Request) (any, error) {
-		n, err := number(r)
+	handle("DELETE "+prPath+"/labels/{label}", func(r *http.Request) (any, error) {
+		pr, err := pullRef(r, nil)
 		if err != nil {
 			return nil, err
 		}
-		return nil, s.RemoveLabel(r.PathValue("owner"), r.PathValue("repo"), n, r.URL.Query().Get("actor"), r.PathValue("label"))
+		return nil, s.RemoveLabel(pr.owner, pr.repo, pr.n, r.URL.Query().Get("actor"), r.PathValue("label"))
 	})
-	handle("POST "+pr+"/reviews", func(r *http.Request) (any, error) {
+	handle("POST "+prPath+"/reviews", func(r *http.Request) (any, error) {
 		var in ReviewOptions
-		n, err := number(r)
-		if err == nil {
-			err = decode(r, &in)
-		}
+		pr, err := pullRef(r, &in)
 		if err != nil {
 			return nil, err
 		}
-		id, err := s.SubmitReview(r.PathValue("owner"), r.PathValue("repo"), n, in)
+		id, err := s.SubmitReview(pr.owner, pr.repo, pr.n, in)
 		return map[string]int64{"id": id}, err
 	})
-	handle("GET "+pr+"/reviews", func(r *http.Request) (any, error) {
-		n, err := number(r)
+	handle("GET "+prPath+"/reviews", func(r *http.Request) (any, error) {
+		pr, err := pullRef(r, nil)
 		if err != nil {
 			return nil, err
 		}
-		return s.Reviews(r.PathValue("owner"), r.PathValue("repo"), n)
+		return s.Reviews(pr.owner, pr.repo, pr.n)
 	})
-	handle("POST "+pr+"/requested_reviewers", func(r *http.Request) (any, error) {
+	handle("POST "+prPath+"/requested_reviewers", func(r *http.Request) (any, error) {
 		var in struct {
 			Requester     string   `json:"requester"`
 			Reviewers     []string `json:"reviewers"`
 			TeamReviewers []string `json:"team_reviewers"`
 		}
-		n, err := number(r)
-		if err == nil {
-			err = decode(r, &in)
-		}
+		pr, err := pullRef(r, &in)
 		if err != nil {
 			return nil, err
 		}
-		return nil, s.RequestReview(r.PathValue("owner"), r.PathValue("repo"), n, in.Requester, in.Reviewers, in.TeamReviewers)
+		return nil, s.RequestReview(pr.owner, pr.repo, pr.n, in.Requester, in.Reviewers, in.TeamReviewers)
 	})
-	handle("POST "+pr+"/comments", func(r *http.Request) (any, error) {
+	handle("POST "+prPath+"/comments", func(r *http.Request) (any, error) {
 		var in struct {
 			User string `json:"user"`
 			Body string `json:"body"`
 		}
-		n, err := number(r)
-		if err == nil {
-			err = decode(r, &in)
-		}
+		pr, err := pullRef(r, &in)
 		if err != nil {
 			return nil, err
 		}
-		id, err := s.CreateComment(r.PathValue("owner"), r.PathValue("repo"), n, in.User, in.Body)
+		id, err := s.CreateComment(pr.owner, pr.repo, pr.n, in.User, in.Body)
 		return map[string]int64{"id": id}, err
 	})
 	handle("POST /_fake/statuses/{owner}/{repo}/{sha}", func(r *http.Request) (any, error) {

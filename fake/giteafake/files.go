@@ -41,7 +41,7 @@ func (s *Server) splitRefPath(r *repo, p string) (*commit, string) {
 }
 
 func (s *Server) fileAt(rc *reqCtx) (*repo, *commit, string, error) {
-	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	r, err := s.repoFromRequest(rc)
 	if err != nil {
 		return nil, nil, "", err
 	}

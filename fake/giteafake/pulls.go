@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,11 +47,7 @@ func pullInfo(p *pull) PullInfo {
 func (s *Server) OpenPull(o PullOptions) (PullInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(o.Owner, o.Repo)
-	if err != nil {
-		return PullInfo{}, err
-	}
-	author, err := s.userLocked(o.Author)
+	r, author, err := s.repoAndUser(o.Owner, o.Repo, o.Author)
 	if err != nil {
 		return PullInfo{}, err
 	}
@@ -185,11 +182,7 @@ func (s *Server) ReopenPull(owner, name string, number int64, actor string) erro
 func (s *Server) setClosed(owner, name string, number int64, actor string, closed bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.pullLocked(owner, name, number)
-	if err != nil {
-		return err
-	}
-	doer, err := s.userLocked(actor)
+	p, doer, err := s.pullAndUser(owner, name, number, actor)
 	if err != nil {
 		return err
 	}
@@ -216,11 +209,7 @@ func (s *Server) MergePull(owner, name string, number int64, actor string) (stri
 }
 
 func (s *Server) mergeLocked(owner, name string, number int64, actor string) (string, error) {
-	p, err := s.pullLocked(owner, name, number)
-	if err != nil {
-		return "", err
-	}
-	doer, err := s.userLocked(actor)
+	p, doer, err := s.pullAndUser(owner, name, number, actor)
 	if err != nil {
 		return "", err
 	}
@@ -265,11 +254,7 @@ func (s *Server) AddLabels(owner, name string, number int64, actor string, label
 }
 
 func (s *Server) addLabelsLocked(owner, name string, number int64, actor string, labels []string) (*pull, error) {
-	p, err := s.pullLocked(owner, name, number)
-	if err != nil {
-		return nil, err
-	}
-	doer, err := s.userLocked(actor)
+	p, doer, err := s.pullAndUser(owner, name, number, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -311,11 +296,7 @@ func (s *Server) RemoveLabel(owner, name string, number int64, actor, labelName 
 }
 
 func (s *Server) removeLabelLocked(owner, name string, number int64, actor, labelName string) error {
-	p, err := s.pullLocked(owner, name, number)
-	if err != nil {
-		return err
-	}
-	doer, err := s.userLocked(actor)
+	p, doer, err := s.pullAndUser(owner, name, number, actor)
 	if err != nil {
 		return err
 	}
@@ -323,13 +304,7 @@ func (s *Server) removeLabelLocked(owner, name string, number int64, actor, labe
 	if l == nil || !hasLabel(p, l) {
 		return notFound()
 	}
-	kept := p.labels[:0]
-	for _, x := range p.labels {
-		if x != l {
-			kept = append(kept, x)
-		}
-	}
-	p.labels = kept
+	p.labels = slices.DeleteFunc(p.labels, func(x *label) bool { return x == l })
 	s.addTimeline(p, &comment{typ: "label", poster: doer, label: l})
 	s.emitPull(p, "pull_request_label", "label_updated", doer, nil, func(pl *pullRequestPayload) {
 		pl.Changes = &payloadChanges{AddedLabels: []*apiLabel{}, RemovedLabels: []*apiLabel{s.toLabel(p.repo, l)}}
@@ -341,7 +316,7 @@ func handleListPulls(rc *reqCtx) {
 	s := rc.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	r, err := s.repoFromRequest(rc)
 	if err != nil {
 		rc.fail(err)
 		return
@@ -368,13 +343,11 @@ func handleListPulls(rc *reqCtx) {
 		sel = append(sel, p)
 	}
 	sortPulls(sel, q.Get("sort"))
-	page, limit := rc.listOptions()
-	start, end := pageBounds(len(sel), page, limit)
+	start, end := rc.paginate(len(sel), true)
 	out := []*apiPull{}
 	for _, p := range sel[start:end] {
 		out = append(out, s.toPull(p, rc.doer))
 	}
-	rc.setPaging(len(sel), page, limit, true)
 	rc.json(http.StatusOK, out)
 }
 
@@ -484,21 +457,15 @@ func splitLines(s string) []string {
 
 func handlePullFiles(rc *reqCtx) {
 	s := rc.s
-	n, perr := rc.paramInt("index")
-	if perr != nil {
-		rc.fail(perr)
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.pullLocked(rc.param("owner"), rc.param("repo"), n)
+	p, err := s.pullFromRequest(rc)
 	if err != nil {
 		rc.fail(err)
 		return
 	}
 	files := p.changedFiles()
-	page, limit := rc.listOptions()
-	start, end := pageBounds(len(files), page, limit)
+	start, end := rc.paginate(len(files), true)
 	full := p.repo.fullName()
 	out := []*apiChangedFile{}
 	for _, f := range files[start:end] {
@@ -510,7 +477,6 @@ func handlePullFiles(rc *reqCtx) {
 			RawURL:      fmt.Sprintf("%s%s/raw/commit/%s/%s", s.root, full, p.headSHA, f.name),
 		})
 	}
-	rc.setPaging(len(files), page, limit, true)
 	rc.json(http.StatusOK, out)
 }
 
@@ -523,13 +489,8 @@ func handleMergePull(rc *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
-	if err != nil {
+	if _, err := s.writableRepo(rc, "User does not have permission to merge"); err != nil {
 		rc.fail(err)
-		return
-	}
-	if !s.canWrite(r, rc.doer) {
-		rc.fail(errf(http.StatusForbidden, "User does not have permission to merge"))
 		return
 	}
 	if _, err := s.mergeLocked(rc.param("owner"), rc.param("repo"), n, rc.doer.login); err != nil {
@@ -543,7 +504,7 @@ func handleCommitPull(rc *reqCtx) {
 	s := rc.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	r, err := s.repoFromRequest(rc)
 	if err != nil {
 		rc.fail(err)
 		return
@@ -568,14 +529,9 @@ func handleCommitPull(rc *reqCtx) {
 
 func handleIssueLabels(rc *reqCtx) {
 	s := rc.s
-	n, perr := rc.paramInt("index")
-	if perr != nil {
-		rc.fail(perr)
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.pullLocked(rc.param("owner"), rc.param("repo"), n)
+	p, err := s.pullFromRequest(rc)
 	if err != nil {
 		rc.fail(err)
 		return
@@ -636,7 +592,7 @@ func handleRepoLabels(rc *reqCtx) {
 	s := rc.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	r, err := s.repoFromRequest(rc)
 	if err != nil {
 		rc.fail(err)
 		return
@@ -645,8 +601,6 @@ func handleRepoLabels(rc *reqCtx) {
 	for _, l := range r.labels {
 		out = append(out, s.toLabel(r, l))
 	}
-	page, limit := rc.listOptions()
-	start, end := pageBounds(len(out), page, limit)
-	rc.setPaging(len(out), page, limit, true)
+	start, end := rc.paginate(len(out), true)
 	rc.json(http.StatusOK, out[start:end])
 }

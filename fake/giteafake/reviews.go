@@ -3,6 +3,7 @@ package giteafake
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -30,11 +31,7 @@ type ReviewOptions struct {
 func (s *Server) SubmitReview(owner, name string, number int64, o ReviewOptions) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.pullLocked(owner, name, number)
-	if err != nil {
-		return 0, err
-	}
-	doer, err := s.userLocked(o.User)
+	p, doer, err := s.pullAndUser(owner, name, number, o.User)
 	if err != nil {
 		return 0, err
 	}
@@ -116,14 +113,9 @@ func (s *Server) submitLocked(p *pull, doer *user, event, body, commitID string,
 	c := s.addTimeline(p, &comment{typ: "review", poster: doer, body: body, reviewID: rv.id, created: now})
 	rv.commentID = c.id
 	if approveOrReject && p.repo.owner.isOrg {
-		kept := p.reviews[:0]
-		for _, x := range p.reviews {
-			if x.team != nil && x.state == ReviewRequested && x.team.has(doer) {
-				continue
-			}
-			kept = append(kept, x)
-		}
-		p.reviews = kept
+		p.reviews = slices.DeleteFunc(p.reviews, func(x *review) bool {
+			return x.team != nil && x.state == ReviewRequested && x.team.has(doer)
+		})
 	}
 	eventType := map[string]string{
 		ReviewApproved:       "pull_request_review_approved",
@@ -183,39 +175,24 @@ func (p *pull) requestedTeams() []*team {
 // requester. Each new user request emits one review_requested delivery; a team
 // request emits one per team member except the PR author.
 func (s *Server) RequestReview(owner, name string, number int64, requester string, users, teams []string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, doer, err := s.pullAndUser(owner, name, number, requester)
-	if err != nil {
-		return err
-	}
-	_, err = s.reviewRequestLocked(p, doer, users, teams, true)
-	return err
+	return s.changeReviewRequests(owner, name, number, requester, users, teams, true)
 }
 
 // RemoveReviewRequest withdraws review requests. Removing a user request emits
 // review_request_removed; removing a team request emits nothing.
 func (s *Server) RemoveReviewRequest(owner, name string, number int64, requester string, users, teams []string) error {
+	return s.changeReviewRequests(owner, name, number, requester, users, teams, false)
+}
+
+func (s *Server) changeReviewRequests(owner, name string, number int64, requester string, users, teams []string, add bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, doer, err := s.pullAndUser(owner, name, number, requester)
 	if err != nil {
 		return err
 	}
-	_, err = s.reviewRequestLocked(p, doer, users, teams, false)
+	_, err = s.reviewRequestLocked(p, doer, users, teams, add)
 	return err
-}
-
-func (s *Server) pullAndUser(owner, name string, number int64, login string) (*pull, *user, error) {
-	p, err := s.pullLocked(owner, name, number)
-	if err != nil {
-		return nil, nil, err
-	}
-	u, err := s.userLocked(login)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, u, nil
 }
 
 func (s *Server) reviewRequestLocked(p *pull, doer *user, logins, teamNames []string, add bool) ([]*review, error) {
@@ -347,13 +324,7 @@ func (s *Server) removeTeamRequest(p *pull, doer *user, t *team) {
 }
 
 func (s *Server) deleteReview(p *pull, target *review) {
-	kept := p.reviews[:0]
-	for _, rv := range p.reviews {
-		if rv != target {
-			kept = append(kept, rv)
-		}
-	}
-	p.reviews = kept
+	p.reviews = slices.DeleteFunc(p.reviews, func(rv *review) bool { return rv == target })
 }
 
 // DismissReview dismisses (or, with dismiss=false, restores) an APPROVED or
@@ -389,14 +360,6 @@ func visible(rv *review, viewer *user) bool {
 	return rv.state != ReviewPending || (viewer != nil && (viewer == rv.reviewer || viewer.isAdmin))
 }
 
-func (s *Server) pullFromRequest(rc *reqCtx) (*pull, error) {
-	n, perr := rc.paramInt("index")
-	if perr != nil {
-		return nil, perr
-	}
-	return s.pullLocked(rc.param("owner"), rc.param("repo"), n)
-}
-
 func handleListReviews(rc *reqCtx) {
 	s := rc.s
 	s.mu.Lock()
@@ -412,10 +375,8 @@ func handleListReviews(rc *reqCtx) {
 			all = append(all, s.toReview(rv))
 		}
 	}
-	page, limit := rc.listOptions()
-	start, end := pageBounds(len(all), page, limit)
+	start, end := rc.paginate(len(all), false)
 	out := append([]*apiReview{}, all[start:end]...)
-	rc.setPaging(len(all), page, limit, false)
 	rc.json(http.StatusOK, out)
 }
 

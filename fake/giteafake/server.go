@@ -201,6 +201,41 @@ func (rc *reqCtx) listOptions() (page, limit int) {
 	return page, limit
 }
 
+// paginate applies the request's paging to total items: it sets the paging
+// headers (see setPaging) and returns the slice bounds of the requested page.
+func (rc *reqCtx) paginate(total int, links bool) (start, end int) {
+	page, limit := rc.listOptions()
+	rc.setPaging(total, page, limit, links)
+	return pageBounds(total, page, limit)
+}
+
+// repoFromRequest resolves {owner}/{repo}. Caller holds s.mu.
+func (s *Server) repoFromRequest(rc *reqCtx) (*repo, error) {
+	return s.repoLocked(rc.param("owner"), rc.param("repo"))
+}
+
+// pullFromRequest resolves {owner}/{repo} and the PR {index}. Caller holds s.mu.
+func (s *Server) pullFromRequest(rc *reqCtx) (*pull, error) {
+	n, perr := rc.paramInt("index")
+	if perr != nil {
+		return nil, perr
+	}
+	return s.pullLocked(rc.param("owner"), rc.param("repo"), n)
+}
+
+// writableRepo resolves {owner}/{repo} and fails with denied (403) unless
+// the doer may write to it. Caller holds s.mu.
+func (s *Server) writableRepo(rc *reqCtx, denied string) (*repo, error) {
+	r, err := s.repoFromRequest(rc)
+	if err != nil {
+		return nil, err
+	}
+	if !s.canWrite(r, rc.doer) {
+		return nil, errf(http.StatusForbidden, "%s", denied)
+	}
+	return r, nil
+}
+
 // pageBounds returns the slice bounds of the requested page over total items.
 func pageBounds(total, page, limit int) (int, int) {
 	start := (page - 1) * limit
@@ -433,7 +468,7 @@ func handleUser(rc *reqCtx) {
 func handleGetRepo(rc *reqCtx) {
 	rc.s.mu.Lock()
 	defer rc.s.mu.Unlock()
-	r, err := rc.s.repoLocked(rc.param("owner"), rc.param("repo"))
+	r, err := rc.s.repoFromRequest(rc)
 	if err != nil {
 		rc.fail(err)
 		return

@@ -147,20 +147,14 @@ func (p *pull) isDraft() bool {
 	return strings.HasPrefix(t, "WIP:") || strings.HasPrefix(t, "[WIP]")
 }
 
-func (p *pull) countComments() int {
-	n := 0
-	for _, c := range p.timeline {
-		if c.typ == "comment" {
-			n++
-		}
-	}
-	return n
-}
+func (p *pull) countComments() int { return p.countTimeline("comment") }
 
-func (p *pull) countReviewComments() int {
+func (p *pull) countReviewComments() int { return p.countTimeline("review") }
+
+func (p *pull) countTimeline(typ string) int {
 	n := 0
 	for _, c := range p.timeline {
-		if c.typ == "review" {
+		if c.typ == typ {
 			n++
 		}
 	}
@@ -590,6 +584,46 @@ func (s *Server) userLocked(login string) (*user, error) {
 		return nil, errf(http.StatusNotFound, "user %s does not exist", login)
 	}
 	return u, nil
+}
+
+// repoAndUser resolves a repository, then the acting user.
+func (s *Server) repoAndUser(owner, name, login string) (*repo, *user, error) {
+	r, err := s.repoLocked(owner, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.userLocked(login)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, u, nil
+}
+
+// pullAndUser resolves a pull request, then the acting user.
+func (s *Server) pullAndUser(owner, name string, number int64, login string) (*pull, *user, error) {
+	p, err := s.pullLocked(owner, name, number)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.userLocked(login)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, u, nil
+}
+
+// repoAndCommitLocked resolves a repository, then ref (branch, full or
+// abbreviated SHA) in it; an unknown ref is 404.
+func (s *Server) repoAndCommitLocked(owner, name, ref string) (*repo, *commit, error) {
+	r, err := s.repoLocked(owner, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := s.resolveRef(r, ref)
+	if c == nil {
+		return nil, nil, notFound()
+	}
+	return r, c, nil
 }
 
 // canWrite is Gitea's "write access to the code unit": owner, collaborator

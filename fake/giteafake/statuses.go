@@ -21,11 +21,7 @@ type StatusOptions struct {
 func (s *Server) CreateStatus(owner, name, sha, creator string, o StatusOptions) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(owner, name)
-	if err != nil {
-		return 0, err
-	}
-	u, err := s.userLocked(creator)
+	r, u, err := s.repoAndUser(owner, name, creator)
 	if err != nil {
 		return 0, err
 	}
@@ -100,15 +96,7 @@ func latestPerContext(rows []*commitStatus, page, limit int) (sel []*commitStatu
 }
 
 func (s *Server) statusRepoAndCommit(rc *reqCtx, param string) (*repo, *commit, error) {
-	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
-	if err != nil {
-		return nil, nil, err
-	}
-	c := s.resolveRef(r, rc.param(param))
-	if c == nil {
-		return nil, nil, notFound()
-	}
-	return r, c, nil
+	return s.repoAndCommitLocked(rc.param("owner"), rc.param("repo"), rc.param(param))
 }
 
 func handleCreateStatus(rc *reqCtx) {
@@ -120,13 +108,9 @@ func handleCreateStatus(rc *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(rc.param("owner"), rc.param("repo"))
+	r, err := s.writableRepo(rc, "user should have a permission to write to a repo")
 	if err != nil {
 		rc.fail(err)
-		return
-	}
-	if !s.canWrite(r, rc.doer) {
-		rc.fail(errf(http.StatusForbidden, "user should have a permission to write to a repo"))
 		return
 	}
 	st, err := s.createStatusLocked(r, rc.doer, rc.param("sha"), o)
@@ -168,13 +152,11 @@ func handleListStatuses(rc *reqCtx) {
 	default: // recentupdate, highestindex and Gitea's default: newest first
 		sort.Slice(rows, func(i, j int) bool { return rows[i].index > rows[j].index })
 	}
-	page, limit := rc.listOptions()
-	start, end := pageBounds(len(rows), page, limit)
+	start, end := rc.paginate(len(rows), true)
 	out := []*apiStatus{}
 	for _, st := range rows[start:end] {
 		out = append(out, s.toStatus(r, st))
 	}
-	rc.setPaging(len(rows), page, limit, true)
 	rc.json(http.StatusOK, out)
 }
 
@@ -224,13 +206,9 @@ type StatusState struct {
 func (s *Server) Statuses(owner, name, sha string) ([]StatusState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.repoLocked(owner, name)
+	r, c, err := s.repoAndCommitLocked(owner, name, sha)
 	if err != nil {
 		return nil, err
-	}
-	c := s.resolveRef(r, sha)
-	if c == nil {
-		return nil, notFound()
 	}
 	var out []StatusState
 	for _, st := range r.statuses[c.sha] {

@@ -457,6 +457,10 @@ func (s *Server) pullHTMLURL(p *pull) string {
 	return fmt.Sprintf("%s%s/pulls/%d", s.root, p.repo.fullName(), p.number)
 }
 
+func (s *Server) commentHTMLURL(p *pull, id int64) string {
+	return fmt.Sprintf("%s#issuecomment-%d", s.pullHTMLURL(p), id)
+}
+
 func (s *Server) toPull(p *pull, viewer *user) *apiPull {
 	created, updated := p.created, p.updated
 	html := s.pullHTMLURL(p)
@@ -512,7 +516,7 @@ func (s *Server) toIssue(p *pull) *apiIssue {
 
 func (s *Server) toComment(c *comment) *apiComment {
 	return &apiComment{
-		ID: c.id, HTMLURL: fmt.Sprintf("%s#issuecomment-%d", s.pullHTMLURL(c.pull), c.id),
+		ID: c.id, HTMLURL: s.commentHTMLURL(c.pull, c.id),
 		PRURL: s.pullHTMLURL(c.pull), Poster: s.toUser(c.poster, true), Body: c.body,
 		Attachments: []any{}, Created: c.created, Updated: c.updated,
 	}
@@ -526,7 +530,7 @@ func (s *Server) toReview(rv *review) *apiReview {
 		Submitted: rv.submitted, Updated: rv.updated, HTMLPullURL: s.pullHTMLURL(rv.pull),
 	}
 	if rv.commentID != 0 {
-		out.HTMLURL = fmt.Sprintf("%s#issuecomment-%d", s.pullHTMLURL(rv.pull), rv.commentID)
+		out.HTMLURL = s.commentHTMLURL(rv.pull, rv.commentID)
 	}
 	return out
 }
