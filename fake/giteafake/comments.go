@@ -97,7 +97,7 @@ func (s *Server) deleteCommentLocked(r *repo, id int64, u *user) error {
 
 // handleListComments returns all comments (Gitea ignores paging here) with
 // optional since/before (RFC 3339) filters.
-func handleListComments(rc *reqCtx) {
+func handleListComments(rc *reqCtx) error {
 	s := rc.s
 	q := rc.r.URL.Query()
 	var since, before time.Time
@@ -105,18 +105,14 @@ func handleListComments(rc *reqCtx) {
 		if v := q.Get(name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				rc.fail(errf(http.StatusUnprocessableEntity, "invalid %s: %v", name, err))
-				return
+				return errf(http.StatusUnprocessableEntity, "invalid %s: %v", name, err)
 			}
 			*dst = t
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.pullFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	out := []*apiComment{}
 	for _, c := range p.timeline {
@@ -127,6 +123,7 @@ func handleListComments(rc *reqCtx) {
 	}
 	rc.w.Header().Set("X-Total-Count", fmt.Sprint(len(out)))
 	rc.json(http.StatusOK, out)
+	return nil
 }
 
 // commentBody is the request body of comment create and edit.
@@ -134,22 +131,19 @@ type commentBody struct {
 	Body string `json:"body"`
 }
 
-func handleCreateComment(rc *reqCtx) {
+func handleCreateComment(rc *reqCtx) error {
 	s := rc.s
 	var body commentBody
 	if err := rc.decode(&body); err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.pullFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	c := s.createCommentLocked(p, rc.doer, body.Body)
 	rc.json(http.StatusCreated, s.toComment(c))
+	return nil
 }
 
 // commentFromRequest resolves {owner}/{repo} and the comment {id} (which
@@ -166,71 +160,58 @@ func (s *Server) commentFromRequest(rc *reqCtx) (*repo, int64, error) {
 	return r, id, nil
 }
 
-func handleGetComment(rc *reqCtx) {
+func handleGetComment(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r, id, err := s.commentFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	c := s.findComment(r, id)
 	if c == nil {
-		rc.fail(notFound())
-		return
+		return notFound()
 	}
 	rc.json(http.StatusOK, s.toComment(c))
+	return nil
 }
 
-func handleEditComment(rc *reqCtx) {
+func handleEditComment(rc *reqCtx) error {
 	s := rc.s
 	var body commentBody
 	if err := rc.decode(&body); err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r, id, err := s.commentFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	c, err := s.editCommentLocked(r, id, rc.doer, body.Body)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rc.json(http.StatusOK, s.toComment(c))
+	return nil
 }
 
-func handleDeleteComment(rc *reqCtx) {
+func handleDeleteComment(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r, id, err := s.commentFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	if err := s.deleteCommentLocked(r, id, rc.doer); err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rc.w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // handleTimeline lists the PR's timeline entries (pull_push, review_request,
 // label, comment, review, close, reopen, merge_pull), paged.
-func handleTimeline(rc *reqCtx) {
+func handleTimeline(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.pullFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	start, end := rc.paginate(len(p.timeline), true)
 	out := []*apiTimelineComment{}
@@ -247,4 +228,5 @@ func handleTimeline(rc *reqCtx) {
 		out = append(out, tc)
 	}
 	rc.json(http.StatusOK, out)
+	return nil
 }

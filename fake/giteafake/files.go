@@ -61,22 +61,17 @@ func (s *Server) fileAt(rc *reqCtx) (*repo, *commit, string, error) {
 	return r, c, fp, nil
 }
 
-func handleRaw(rc *reqCtx) {
+func handleRaw(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
 	_, c, fp, err := s.fileAt(rc)
-	var content string
-	if err == nil {
-		content = c.tree[fp]
-	}
-	s.mu.Unlock()
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
+	content := c.tree[fp]
 	rc.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	rc.w.WriteHeader(http.StatusOK)
 	_, _ = rc.w.Write([]byte(content))
+	return nil
 }
 
 func blobSHA(content string) string {
@@ -84,14 +79,11 @@ func blobSHA(content string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func handleContents(rc *reqCtx) {
+func handleContents(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r, c, fp, err := s.fileAt(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	content := c.tree[fp]
 	enc := "base64"
@@ -107,4 +99,5 @@ func handleContents(rc *reqCtx) {
 		URL: &self, HTMLURL: &html, GitURL: &git, DownloadURL: &raw,
 		Links: map[string]string{"self": self, "git": git, "html": html},
 	})
+	return nil
 }

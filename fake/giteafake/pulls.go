@@ -312,14 +312,11 @@ func (s *Server) removeLabelLocked(owner, name string, number int64, actor, labe
 	return nil
 }
 
-func handleListPulls(rc *reqCtx) {
+func handleListPulls(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r, err := s.repoFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	q := rc.r.URL.Query()
 	state := q.Get("state")
@@ -349,6 +346,7 @@ func handleListPulls(rc *reqCtx) {
 		out = append(out, s.toPull(p, rc.doer))
 	}
 	rc.json(http.StatusOK, out)
+	return nil
 }
 
 func pullHasLabelIDs(p *pull, ids []string) bool {
@@ -392,7 +390,7 @@ func sortPulls(ps []*pull, by string) {
 	sort.SliceStable(ps, less)
 }
 
-func handleGetPull(rc *reqCtx) {
+func handleGetPull(rc *reqCtx) error {
 	s := rc.s
 	idx := rc.param("index")
 	kind := ""
@@ -401,23 +399,20 @@ func handleGetPull(rc *reqCtx) {
 	}
 	n, perr := strconv.ParseInt(idx, 10, 64)
 	if perr != nil || (kind != "" && kind != "diff" && kind != "patch") {
-		rc.fail(notFound())
-		return
+		return notFound()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.pullLocked(rc.param("owner"), rc.param("repo"), n)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	if kind != "" {
 		rc.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		rc.w.WriteHeader(http.StatusOK)
 		_, _ = rc.w.Write([]byte(unifiedDiff(p)))
-		return
+		return nil
 	}
 	rc.json(http.StatusOK, s.toPull(p, rc.doer))
+	return nil
 }
 
 // unifiedDiff renders whole-file hunks: enough for tools that read the diff.
@@ -455,14 +450,11 @@ func splitLines(s string) []string {
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
 
-func handlePullFiles(rc *reqCtx) {
+func handlePullFiles(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.pullFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	files := p.changedFiles()
 	start, end := rc.paginate(len(files), true)
@@ -478,36 +470,30 @@ func handlePullFiles(rc *reqCtx) {
 		})
 	}
 	rc.json(http.StatusOK, out)
+	return nil
 }
 
-func handleMergePull(rc *reqCtx) {
+func handleMergePull(rc *reqCtx) error {
 	s := rc.s
 	n, perr := rc.paramInt("index")
 	if perr != nil {
-		rc.fail(perr)
-		return
+		return perr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if _, err := s.writableRepo(rc, "User does not have permission to merge"); err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	if _, err := s.mergeLocked(rc.param("owner"), rc.param("repo"), n, rc.doer.login); err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rc.w.WriteHeader(http.StatusOK)
+	return nil
 }
 
-func handleCommitPull(rc *reqCtx) {
+func handleCommitPull(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r, err := s.repoFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	sha := rc.param("sha")
 	var found *pull
@@ -521,37 +507,33 @@ func handleCommitPull(rc *reqCtx) {
 		}
 	}
 	if found == nil {
-		rc.fail(notFound())
-		return
+		return notFound()
 	}
 	rc.json(http.StatusOK, s.toPull(found, rc.doer))
+	return nil
 }
 
-func handleIssueLabels(rc *reqCtx) {
+func handleIssueLabels(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.pullFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rc.json(http.StatusOK, s.toLabels(p))
+	return nil
 }
 
-func handleAddLabels(rc *reqCtx) {
+func handleAddLabels(rc *reqCtx) error {
 	s := rc.s
 	n, perr := rc.paramInt("index")
 	if perr != nil {
-		rc.fail(perr)
-		return
+		return perr
 	}
 	var body struct {
 		Labels []any `json:"labels"`
 	}
 	if err := rc.decode(&body); err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	names := make([]string, 0, len(body.Labels))
 	for _, l := range body.Labels {
@@ -562,40 +544,32 @@ func handleAddLabels(rc *reqCtx) {
 			names = append(names, v)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.addLabelsLocked(rc.param("owner"), rc.param("repo"), n, rc.doer.login, names)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rc.json(http.StatusOK, s.toLabels(p))
+	return nil
 }
 
-func handleRemoveLabel(rc *reqCtx) {
+func handleRemoveLabel(rc *reqCtx) error {
 	s := rc.s
 	n, perr := rc.paramInt("index")
 	if perr != nil {
-		rc.fail(perr)
-		return
+		return perr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.removeLabelLocked(rc.param("owner"), rc.param("repo"), n, rc.doer.login, rc.param("id")); err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rc.w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func handleRepoLabels(rc *reqCtx) {
+func handleRepoLabels(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r, err := s.repoFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	out := []*apiLabel{}
 	for _, l := range r.labels {
@@ -603,4 +577,5 @@ func handleRepoLabels(rc *reqCtx) {
 	}
 	start, end := rc.paginate(len(out), true)
 	rc.json(http.StatusOK, out[start:end])
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 
@@ -17,10 +18,21 @@ func postJSON(t *testing.T, url, token string, v any) (int, map[string]any) {
 	t.Helper()
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
-	require.NoError(t, err)
+	auth := ""
 	if token != "" {
-		req.Header.Set("Authorization", "token "+token)
+		auth = "token " + token
+	}
+	return callJSON(t, http.MethodPost, url, auth, bytes.NewReader(b))
+}
+
+// callJSON sends a JSON request with an optional raw Authorization header
+// and decodes the JSON object answered, if any.
+func callJSON(t *testing.T, method, url, auth string, body io.Reader) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	require.NoError(t, err)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)

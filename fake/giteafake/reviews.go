@@ -360,14 +360,11 @@ func visible(rv *review, viewer *user) bool {
 	return rv.state != ReviewPending || (viewer != nil && (viewer == rv.reviewer || viewer.isAdmin))
 }
 
-func handleListReviews(rc *reqCtx) {
+func handleListReviews(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.pullFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	var all []*apiReview
 	for _, rv := range p.reviews {
@@ -378,32 +375,29 @@ func handleListReviews(rc *reqCtx) {
 	start, end := rc.paginate(len(all), false)
 	out := append([]*apiReview{}, all[start:end]...)
 	rc.json(http.StatusOK, out)
+	return nil
 }
 
-func handleGetReview(rc *reqCtx) {
+func handleGetReview(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.pullFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	id, perr := rc.paramInt("id")
 	if perr != nil {
-		rc.fail(perr)
-		return
+		return perr
 	}
 	for _, rv := range p.reviews {
 		if rv.id == id && visible(rv, rc.doer) {
 			rc.json(http.StatusOK, s.toReview(rv))
-			return
+			return nil
 		}
 	}
-	rc.fail(notFound())
+	return notFound()
 }
 
-func handleCreateReview(rc *reqCtx) {
+func handleCreateReview(rc *reqCtx) error {
 	s := rc.s
 	var body struct {
 		Event    string `json:"event"`
@@ -415,70 +409,57 @@ func handleCreateReview(rc *reqCtx) {
 		} `json:"comments"`
 	}
 	if err := rc.decode(&body); err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.pullFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rv, err := s.submitLocked(p, rc.doer, body.Event, body.Body, body.CommitID, len(body.Comments) > 0)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rv.codeComments = len(body.Comments)
 	rc.json(http.StatusOK, s.toReview(rv))
+	return nil
 }
 
-func handleDismissReview(dismiss bool) func(*reqCtx) {
-	return func(rc *reqCtx) {
+func handleDismissReview(dismiss bool) func(*reqCtx) error {
+	return func(rc *reqCtx) error {
 		s := rc.s
-		s.mu.Lock()
-		defer s.mu.Unlock()
 		p, err := s.pullFromRequest(rc)
 		if err != nil {
-			rc.fail(err)
-			return
+			return err
 		}
 		if !s.isRepoAdmin(p.repo, rc.doer) {
-			rc.fail(errf(http.StatusForbidden, "Must be repo admin"))
-			return
+			return errf(http.StatusForbidden, "Must be repo admin")
 		}
 		id, perr := rc.paramInt("id")
 		if perr != nil {
-			rc.fail(perr)
-			return
+			return perr
 		}
 		rv, err := s.dismissLocked(p, id, dismiss)
 		if err != nil {
-			rc.fail(err)
-			return
+			return err
 		}
 		rc.json(http.StatusOK, s.toReview(rv))
+		return nil
 	}
 }
 
-func handleReviewRequests(add bool) func(*reqCtx) {
-	return func(rc *reqCtx) {
+func handleReviewRequests(add bool) func(*reqCtx) error {
+	return func(rc *reqCtx) error {
 		s := rc.s
 		var body struct {
 			Reviewers     []string `json:"reviewers"`
 			TeamReviewers []string `json:"team_reviewers"`
 		}
 		if err := rc.decode(&body); err != nil {
-			rc.fail(err)
-			return
+			return err
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
 		p, err := s.pullFromRequest(rc)
 		if err != nil {
-			rc.fail(err)
-			return
+			return err
 		}
 		// Gitea also accepts e-mail addresses for reviewers.
 		for i, r := range body.Reviewers {
@@ -492,18 +473,18 @@ func handleReviewRequests(add bool) func(*reqCtx) {
 		}
 		created, err := s.reviewRequestLocked(p, rc.doer, body.Reviewers, body.TeamReviewers, add)
 		if err != nil {
-			rc.fail(err)
-			return
+			return err
 		}
 		if !add {
 			rc.w.WriteHeader(http.StatusNoContent)
-			return
+			return nil
 		}
 		out := []*apiReview{}
 		for _, rv := range created {
 			out = append(out, s.toReview(rv))
 		}
 		rc.json(http.StatusCreated, out)
+		return nil
 	}
 }
 

@@ -368,17 +368,7 @@ func TestAuth(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
 	do := func(auth, method, path string) (int, map[string]any) {
-		req, err := http.NewRequest(method, tb.srv.URL()+path, strings.NewReader(`{"body":"x"}`))
-		require.NoError(t, err)
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		return callJSON(t, method, tb.srv.URL()+path, auth, strings.NewReader(`{"body":"x"}`))
 	}
 	code, body := do("token nope", "GET", "/api/v1/user")
 	require.Equal(t, http.StatusUnauthorized, code)

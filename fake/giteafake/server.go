@@ -353,20 +353,32 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			if rt.auth && !rc.requireToken() {
 				return
 			}
-			rt.h(rc)
+			if err := s.runLocked(rt.h, rc); err != nil {
+				rc.fail(err)
+			}
 			return
 		}
 	}
 	rc.fail(notFound())
 }
 
+// runLocked runs an API handler under s.mu: every handler reads or changes
+// the shared state.
+func (s *Server) runLocked(h func(*reqCtx) error, rc *reqCtx) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return h(rc)
+}
+
 // route is one API endpoint; pattern segments are literals, {name} or
 // {name...} (rest of the path). First match in registration order wins.
+// A handler runs under s.mu and either writes its response or returns the
+// error to write.
 type route struct {
 	method  string
 	pattern []string
 	auth    bool
-	h       func(*reqCtx)
+	h       func(*reqCtx) error
 }
 
 func (rt route) match(method, path string) (map[string]string, bool) {
@@ -403,7 +415,7 @@ func (rt route) match(method, path string) (map[string]string, bool) {
 
 // apiRoutes is the whole REST surface of the fake, in one place.
 func (s *Server) apiRoutes() []route {
-	r := func(method, pattern string, auth bool, h func(*reqCtx)) route {
+	r := func(method, pattern string, auth bool, h func(*reqCtx) error) route {
 		return route{method: method, pattern: strings.Split(strings.Trim(pattern, "/"), "/"), auth: auth, h: h}
 	}
 	const repo = "api/v1/repos/{owner}/{repo}"
@@ -444,34 +456,30 @@ func (s *Server) apiRoutes() []route {
 	}
 }
 
-func handleVersion(rc *reqCtx) {
+func handleVersion(rc *reqCtx) error {
 	rc.json(http.StatusOK, map[string]string{"version": Version})
+	return nil
 }
 
-func handleMyUser(rc *reqCtx) {
-	rc.s.mu.Lock()
-	defer rc.s.mu.Unlock()
+func handleMyUser(rc *reqCtx) error {
 	rc.json(http.StatusOK, rc.s.toUser(rc.doer, false))
+	return nil
 }
 
-func handleUser(rc *reqCtx) {
-	rc.s.mu.Lock()
-	defer rc.s.mu.Unlock()
+func handleUser(rc *reqCtx) error {
 	u := rc.s.users[rc.param("login")]
 	if u == nil {
-		rc.fail(notFound())
-		return
+		return notFound()
 	}
 	rc.json(http.StatusOK, rc.s.toUser(u, true))
+	return nil
 }
 
-func handleGetRepo(rc *reqCtx) {
-	rc.s.mu.Lock()
-	defer rc.s.mu.Unlock()
+func handleGetRepo(rc *reqCtx) error {
 	r, err := rc.s.repoFromRequest(rc)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rc.json(http.StatusOK, rc.s.toRepo(r, rc.doer))
+	return nil
 }

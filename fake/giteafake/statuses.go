@@ -99,41 +99,34 @@ func (s *Server) statusRepoAndCommit(rc *reqCtx, param string) (*repo, *commit, 
 	return s.repoAndCommitLocked(rc.param("owner"), rc.param("repo"), rc.param(param))
 }
 
-func handleCreateStatus(rc *reqCtx) {
+func handleCreateStatus(rc *reqCtx) error {
 	s := rc.s
 	var o StatusOptions
 	if err := rc.decode(&o); err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r, err := s.writableRepo(rc, "user should have a permission to write to a repo")
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	st, err := s.createStatusLocked(r, rc.doer, rc.param("sha"), o)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rc.json(http.StatusCreated, s.toStatus(r, st))
+	return nil
 }
 
 // handleListStatuses serves both /statuses/{sha} and /commits/{ref}/statuses.
-func handleListStatuses(rc *reqCtx) {
+func handleListStatuses(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	param := "sha"
 	if _, ok := rc.params["ref"]; ok {
 		param = "ref"
 	}
 	r, c, err := s.statusRepoAndCommit(rc, param)
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	rows := append([]*commitStatus(nil), r.statuses[c.sha]...)
 	q := rc.r.URL.Query()
@@ -158,23 +151,21 @@ func handleListStatuses(rc *reqCtx) {
 		out = append(out, s.toStatus(r, st))
 	}
 	rc.json(http.StatusOK, out)
+	return nil
 }
 
 // handleCombinedStatus computes state and total_count over the requested
 // page only, exactly like Gitea (pass limit=50 and page for >50 contexts).
 // A commit without statuses yields a zero CombinedStatus, as Gitea returns.
-func handleCombinedStatus(rc *reqCtx) {
+func handleCombinedStatus(rc *reqCtx) error {
 	s := rc.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r, c, err := s.statusRepoAndCommit(rc, "ref")
 	if err != nil {
-		rc.fail(err)
-		return
+		return err
 	}
 	if len(r.statuses[c.sha]) == 0 {
 		rc.json(http.StatusOK, &apiCombinedStatus{})
-		return
+		return nil
 	}
 	page, limit := rc.listOptions()
 	sel, total := latestPerContext(r.statuses[c.sha], page, limit)
@@ -190,6 +181,7 @@ func handleCombinedStatus(rc *reqCtx) {
 		State: CombinedState(states), SHA: c.sha, TotalCount: len(sel), Statuses: out,
 		Repository: s.toRepo(r, rc.doer), CommitURL: base, URL: base + "/status",
 	})
+	return nil
 }
 
 // StatusState is a test-facing snapshot of one status row.
