@@ -119,8 +119,11 @@ func (sb *sandbox) config() config.Config {
 	cfg.Listen = sb.opts.Listen
 	cfg.DatabaseURL = sb.opts.DatabaseURL
 	cfg.LogLevel = sb.opts.LogLevel
+	// Short intervals, so the poller's part of the story shows within a
+	// minute: openQA sends no hook for a new comment.
 	cfg.Poll.Gitea = config.Duration(30 * time.Second)
-	cfg.Poll.OpenQA = config.Duration(30 * time.Second)
+	cfg.Poll.OpenQA = config.Duration(15 * time.Second)
+	cfg.Poll.OpenQAStaleAfter = config.Duration(10 * time.Second)
 	return cfg
 }
 

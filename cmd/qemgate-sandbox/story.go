@@ -42,8 +42,10 @@ until the build service says the build is ready.
    ... or fail one and look at the blocked view:
    curl -X POST '{openqa}/_fake/jobs/2/finish?result=failed'
 
-4. Accept a failure with an openQA comment, as a reviewer would:
-   curl -X POST '{openqa}/_fake/jobs/2/comments?user=reviewer&text=@review:acceptable_for:submission_{number}:known%20issue'
+4. Accept a failure with an openQA comment, as a reviewer would. openQA
+   sends no hook for comments: the openQA poller reads it within half a
+   minute, and qemgate approves.
+   curl -X POST '{openqa}/_fake/jobs/2/comments?user=reviewer&text=@review:acceptable_for:submission_{number}:known_issue'
 
 5. See what qemgate told Gitea (statuses, reviews):
    curl -s {gitea}/api/v1/repos/products/SLFO/pulls/{number}/reviews -H 'Authorization: token {bottoken}' | jq '.[] | {user: .user.login, state, commit_id}'
