@@ -17,6 +17,9 @@ type Intent struct {
 	SHA    string // a commit whose open PRs to sync (status events)
 	// OpenQAJob is an openQA job to sync (job-done hook, AMQP event).
 	OpenQAJob int64
+	// Deep also re-reads every openQA job of the PR's current runs (and
+	// their comments), for an operator's resync.
+	Deep bool
 }
 
 // Ingest stores deliveries together with the jobs they imply.
@@ -79,7 +82,21 @@ func (in *Ingest) enqueue(ctx context.Context, tx pgx.Tx, intent Intent) ([]int6
 		if err != nil {
 			return nil, err
 		}
-		return []int64{id}, nil
+		ids := []int64{id}
+		if intent.Deep {
+			jobs, err := store.JobIDsAtHead(ctx, tx, intent.Repo, intent.Number)
+			if err != nil {
+				return nil, err
+			}
+			for _, j := range jobs {
+				id, err := InsertDebounced(ctx, in.River, tx, SyncOpenQAJobArgs{ID: j})
+				if err != nil {
+					return nil, err
+				}
+				ids = append(ids, id)
+			}
+		}
+		return ids, nil
 	case intent.SHA != "":
 		numbers, err := store.OpenPullsWithHead(ctx, tx, intent.Repo, intent.SHA)
 		if err != nil {

@@ -239,3 +239,18 @@ func OlderAggregateJobs(ctx context.Context, db DBTX, id int64, repo string, num
 		return o, err
 	})
 }
+
+// JobIDsAtHead returns the newest job of every chain of the PR's runs at
+// its head SHA.
+func JobIDsAtHead(ctx context.Context, db DBTX, repo string, number int64) ([]int64, error) {
+	rows, err := db.Query(ctx, `
+		SELECT j.id FROM openqa_jobs j
+		JOIN test_runs r ON r.id = j.test_run_id
+		JOIN pulls p ON p.repo = r.repo AND p.number = r.number AND p.head_sha = r.sha
+		WHERE r.repo = $1 AND r.number = $2 AND j.clone_id IS NULL
+		ORDER BY j.id`, repo, number)
+	if err != nil {
+		return nil, fmt.Errorf("jobs of %s#%d at its head: %w", repo, number, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
