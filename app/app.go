@@ -146,7 +146,9 @@ func (a *App) ReloadMetadata() error {
 // Ready says whether the App can do its work, with details for /readyz.
 func (a *App) Ready(ctx context.Context) (map[string]string, error) {
 	detail := map[string]string{}
-	if a.Config.Metadata.Dir != "" {
+	if a.Config.Metadata.Dir == "" {
+		detail["metadata"] = "metadata.dir is not configured: nothing will be scheduled"
+	} else {
 		switch {
 		case a.Metadata.Current() == nil:
 			msg := "never loaded"

@@ -80,6 +80,7 @@ func TestMetadataReloadKeepsLastGoodSet(t *testing.T) {
 func TestReadyWithoutWorkers(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, "")
-	_, err := a.Ready(context.Background())
+	detail, err := a.Ready(context.Background())
 	require.ErrorContains(t, err, "River")
+	require.Contains(t, detail["metadata"], "not configured", "an unset metadata.dir is visible")
 }

@@ -242,3 +242,19 @@ func TestScheduleAdoptsJobsOfALostAnswer(t *testing.T) {
 	}
 	require.Equal(t, 3, jobs, "every created job is known, the adopted ones too")
 }
+
+// Without metadata nothing can be planned: the schedule job stops with a
+// clear reason instead of retrying, nothing is posted, and the PR waits.
+func TestScheduleWithoutMetadata(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, func(c *config.Config) { c.Metadata.Dir = "" })
+	pr := w.openPull("Update openssl-3")
+	w.buildSucceeds(pr.Number, pr.HeadSHA)
+	w.settle()
+	require.Empty(t, w.openqa.ISOPosts())
+	require.Equal(t, 1, w.count(`SELECT count(*) FROM river_job WHERE kind = 'schedule' AND state = 'cancelled'`))
+	require.Equal(t, 1, w.count(`SELECT count(*) FROM river_job WHERE kind = 'schedule' AND errors::text LIKE '%metadata.dir is not configured%'`))
+	p := w.pull(pr.Number)
+	require.Equal(t, "pending", p.Verdict)
+	require.Contains(t, p.VerdictReason, "to be planned")
+}

@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -78,8 +80,15 @@ func (w *ScheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs])
 // recorded stay as they are.
 func (w *ScheduleWorker) plan(ctx context.Context, p *store.Pull) error {
 	set := w.deps.Metadata.Current()
-	if set == nil {
-		return errors.New("no metadata loaded yet")
+	switch {
+	case w.deps.Config.Metadata.Dir == "":
+		// Nothing can ever be planned: say so once instead of retrying.
+		return river.JobCancel(fmt.Errorf("plan %s: metadata.dir is not configured", p.Ref()))
+	case set == nil:
+		// A broken set at start: wait for a good reload without using up
+		// attempts; /readyz says what is wrong.
+		w.deps.Logger.WarnContext(ctx, "no metadata loaded yet: scheduling waits", "pull", p.Ref(), "error", w.deps.Metadata.LastError())
+		return river.JobSnooze(time.Minute)
 	}
 	rc, _ := w.deps.Config.Repo(p.Repo)
 	branch, ok := rc.Branches[p.BaseBranch]
