@@ -1,10 +1,53 @@
 package jobs
 
+// This file holds the arguments of every event-driven job: the contracts
+// between receivers, workers and the poller. Periodic jobs (poll_gitea,
+// poll_openqa, retention, aggregate) keep theirs beside their workers.
+
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/riverqueue/river"
 )
+
+// SyncPullArgs asks to re-read one PR from Gitea, the authority, and store it.
+// Events only say "look at this PR again"; they are never taken as the truth.
+type SyncPullArgs struct {
+	Repo     string `json:"repo" river:"unique"`
+	Number   int64  `json:"number" river:"unique"`
+	Followup bool   `json:"followup,omitempty" river:"unique"`
+}
+
+// Kind names the job.
+func (SyncPullArgs) Kind() string { return "sync_pull" }
+
+// InsertOpts makes the job unique per PR while it is waiting or running.
+func (SyncPullArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueGitea, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+func (a SyncPullArgs) withFollowup() river.JobArgs {
+	a.Followup = !a.Followup
+	return a
+}
+
+func (a SyncPullArgs) debounceKey() string { return fmt.Sprintf("%s#%d", a.Repo, a.Number) }
+
+// SyncCommitArgs asks which open PRs have sha as their head, for a status
+// event on a commit we do not know yet, and syncs each of them.
+type SyncCommitArgs struct {
+	Repo string `json:"repo" river:"unique"`
+	SHA  string `json:"sha" river:"unique"`
+}
+
+// Kind names the job.
+func (SyncCommitArgs) Kind() string { return "sync_commit" }
+
+// InsertOpts makes the job unique per commit while it is waiting.
+func (SyncCommitArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueGitea, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
 
 // ScheduleArgs asks to post the planned test runs of a PR at one head SHA.
 // It is unique per (repo, number, sha) while pending; the test_runs table

@@ -8,21 +8,6 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// SyncCommitArgs asks which open PRs have sha as their head, for a status
-// event on a commit we do not know yet, and syncs each of them.
-type SyncCommitArgs struct {
-	Repo string `json:"repo" river:"unique"`
-	SHA  string `json:"sha" river:"unique"`
-}
-
-// Kind names the job.
-func (SyncCommitArgs) Kind() string { return "sync_commit" }
-
-// InsertOpts makes the job unique per commit while it is waiting.
-func (SyncCommitArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueGitea, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
-}
-
 // SyncCommitWorker finds the PRs of a commit and enqueues their sync.
 type SyncCommitWorker struct {
 	river.WorkerDefaults[SyncCommitArgs]

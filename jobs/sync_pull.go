@@ -17,29 +17,6 @@ import (
 	"github.com/qemgate/qemgate/store"
 )
 
-// SyncPullArgs asks to re-read one PR from Gitea, the authority, and store it.
-// Events only say "look at this PR again"; they are never taken as the truth.
-type SyncPullArgs struct {
-	Repo     string `json:"repo" river:"unique"`
-	Number   int64  `json:"number" river:"unique"`
-	Followup bool   `json:"followup,omitempty" river:"unique"`
-}
-
-// Kind names the job.
-func (SyncPullArgs) Kind() string { return "sync_pull" }
-
-// InsertOpts makes the job unique per PR while it is waiting or running.
-func (SyncPullArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueGitea, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
-}
-
-func (a SyncPullArgs) withFollowup() river.JobArgs {
-	a.Followup = !a.Followup
-	return a
-}
-
-func (a SyncPullArgs) debounceKey() string { return fmt.Sprintf("%s#%d", a.Repo, a.Number) }
-
 // SyncPullWorker re-reads a PR and everything the gate derives from it:
 // packages, priority, whether it is ours to gate, whether its build is ready.
 // When the build of the head SHA is ready it enqueues the scheduling.
