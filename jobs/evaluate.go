@@ -111,12 +111,9 @@ func currentRuns(runs []store.TestRun) []store.TestRun {
 // head waits for the build or for planning, and is never failed for it.
 func (w *EvaluateWorker) verdict(ctx context.Context, p *store.Pull, runs []store.TestRun) (gate.Verdict, error) {
 	if len(runs) == 0 {
-		msg := fmt.Sprintf("waiting for the build of %.12s", p.HeadSHA)
-		if p.BuildSHA == p.HeadSHA {
-			msg = fmt.Sprintf("waiting for test runs of %.12s to be planned", p.HeadSHA)
-		}
-		return gate.Verdict{State: gate.VerdictPending, Reasons: []gate.Reason{{Code: gate.ReasonRunUnscheduled, Message: msg}},
-			Acceptances: []gate.Acceptance{}}, nil
+		rc, _ := w.deps.Config.Repo(p.Repo)
+		return gate.WaitingVerdict(gate.Waiting{HeadSHA: p.HeadSHA, BuildReady: p.BuildSHA == p.HeadSHA,
+			Draft: p.Draft && (rc.SkipDrafts == nil || *rc.SkipDrafts)}), nil
 	}
 	in := gate.VerdictInput{
 		Pull:            gate.Pull{Repo: p.Repo, Number: p.Number, HeadSHA: p.HeadSHA, Base: p.BaseBranch, HTMLURL: p.HTMLURL},
@@ -191,7 +188,7 @@ func (w *EvaluateWorker) olderJobOK(ctx context.Context, j store.OpenQAJob, p *s
 }
 
 func runInput(r store.TestRun, key string) gate.RunInput {
-	ri := gate.RunInput{Key: key, WithAggregate: r.WithAggregate, JobCount: len(r.JobIDs)}
+	ri := gate.RunInput{Key: key, WithAggregate: r.WithAggregate, JobCount: len(r.JobIDs), JobIDs: r.JobIDs}
 	switch r.State {
 	case store.RunScheduled, store.RunDryRun:
 		ri.Scheduled = true
