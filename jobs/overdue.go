@@ -28,7 +28,6 @@ var longTimeouts = map[string]time.Duration{
 	RetentionArgs{}.Kind():  periodicTimeout,
 	AggregateArgs{}.Kind():  periodicTimeout,
 	ReevaluateArgs{}.Kind(): periodicTimeout,
-	ScheduleArgs{}.Kind():   scheduleTimeout,
 }
 
 // overdueGrace keeps a job that is just ending from counting.

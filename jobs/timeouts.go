@@ -6,18 +6,18 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// Attempt bounds of the jobs that may take longer than the client's
-// JobTimeout (workers.job_timeout). River's rescuer leaves a running job
-// alone until its own timeout has passed, so these are also how long a
-// crash can hold each of them.
-const (
-	// periodicTimeout bounds one pass of a poller, aggregates or retention:
-	// a poll over thousands of PRs against a slow Gitea takes minutes.
-	periodicTimeout = 10 * time.Minute
-	// scheduleTimeout bounds posting a PR's runs: openQA can take many
-	// seconds to answer one isos request that creates hundreds of jobs.
-	scheduleTimeout = 5 * time.Minute
-)
+// periodicTimeout bounds one pass of a poller, aggregates, retention or the
+// verdict safety net, which may take longer than the client's JobTimeout
+// (workers.job_timeout): a poll over thousands of PRs against a slow Gitea
+// takes minutes. River's rescuer leaves a running job alone until its own
+// timeout has passed; that is harmless here, since periodic jobs are unique
+// per period, not while running, so a dead pass blocks no later one.
+//
+// Event-driven jobs keep the client's JobTimeout: they are unique while
+// running, so a killed process's attempt holds their key until it is
+// rescued, and a longer bound would hold the PR back longer. One that needs
+// more (posting many runs) continues where it stopped on its next attempt.
+const periodicTimeout = 10 * time.Minute
 
 // Timeout bounds one poll pass.
 func (*PollGiteaWorker) Timeout(*river.Job[PollGiteaArgs]) time.Duration { return periodicTimeout }
@@ -33,6 +33,3 @@ func (*AggregateWorker) Timeout(*river.Job[AggregateArgs]) time.Duration { retur
 
 // Timeout bounds one pass of the verdict safety net.
 func (*ReevaluateWorker) Timeout(*river.Job[ReevaluateArgs]) time.Duration { return periodicTimeout }
-
-// Timeout bounds posting one PR's runs.
-func (*ScheduleWorker) Timeout(*river.Job[ScheduleArgs]) time.Duration { return scheduleTimeout }
