@@ -25,7 +25,7 @@ func BenchmarkVerdictFor(b *testing.B) {
 		switch {
 		case i%97 == 0:
 			j.Result = openqa.ResultFailed
-			j.Comments = []openqa.Comment{{ID: int64(i), Text: "bsc#1 @review:acceptable_for:submission_42:known"}}
+			j.Accepted = &gate.CommentAcceptance{CommentID: int64(i), Reason: "known"}
 		case i%89 == 0:
 			j.Result = openqa.ResultIncomplete
 		case i%53 == 0:

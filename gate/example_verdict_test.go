@@ -22,7 +22,9 @@ func ExampleVerdictFor() {
 	restarted := done(100, "mau-webserver@64bit", maint, openqa.ResultFailed)
 	restarted.CloneID = 104
 	accepted := done(101, "mau-extratests@64bit", maint, openqa.ResultFailed)
-	accepted.Comments = []openqa.Comment{{ID: 9, UserName: "alice", Text: "bsc#1234567 @review:acceptable_for:submission_42:known_issue"}}
+	// The sync matched the comment to PR 42 when it read the job.
+	a, _ := gate.AcceptanceFor([]openqa.Comment{{ID: 9, UserName: "alice", Text: "bsc#1234567 @review:acceptable_for:submission_42:known_issue"}}, "42")
+	accepted.Accepted = &a
 
 	v := gate.VerdictFor(gate.VerdictInput{
 		Pull: pull,

@@ -94,9 +94,9 @@ type JobInput struct {
 	// Aggregate marks a job of an aggregate test run that included the PR.
 	Aggregate bool   `json:"aggregate,omitempty"`
 	URL       string `json:"url,omitempty"`
-	// Comments are the job's openQA comments; callers fetch them only for
-	// jobs that are final and not ok.
-	Comments []openqa.Comment `json:"comments,omitempty"`
+	// Accepted is the openQA comment that accepts the job for this PR
+	// (AcceptanceFor, decided when the job's comments were read).
+	Accepted *CommentAcceptance `json:"accepted,omitempty"`
 	// OlderOK is qem-bot's "older eligible job was ok" rule, evaluated by the
 	// caller from the scenario's history. It only counts for aggregate jobs.
 	OlderOK bool `json:"older_ok,omitempty"`
@@ -141,9 +141,6 @@ type VerdictInput struct {
 	// DevParentGroups are parent groups (id or name) whose groups are
 	// development groups.
 	DevParentGroups []string `json:"dev_parent_groups,omitempty"`
-	// SubmissionIDs are the numbers an acceptable_for marker may name for
-	// this PR; empty means the PR number.
-	SubmissionIDs []string `json:"submission_ids,omitempty"`
 }
 
 // Verdict is the gate's answer for one PR at one head SHA.
@@ -228,8 +225,8 @@ type Acceptance struct {
 // whose clone is known is superseded; one whose clone we have not seen yet
 // keeps the verdict pending). Development-group jobs and obsolete jobs do not
 // count. A counted job is acceptable when it passed or softfailed, when an
-// openQA comment says @review:acceptable_for:(incident|submission)_<N> for one
-// of the PR's SubmissionIDs, or, for aggregate jobs only, when OlderOK holds.
+// openQA comment accepts it for the PR (JobInput.Accepted), or, for aggregate
+// jobs only, when OlderOK holds.
 //
 // Stopped jobs (incomplete, skipped, parallel_failed, ...) block like failed
 // ones unless accepted: qem-bot (§5) counts its "stopped" status as not ok,
@@ -248,10 +245,7 @@ type Acceptance struct {
 // otherwise. Reasons are sorted blocking first, then by run, group, scenario
 // and job id; acceptances by job id.
 func VerdictFor(in VerdictInput) Verdict {
-	e := evaluator{in: in, ids: in.SubmissionIDs, dev: in.DevGroupPattern}
-	if len(e.ids) == 0 && in.Pull.Number != 0 {
-		e.ids = []string{strconv.FormatInt(in.Pull.Number, 10)}
-	}
+	e := evaluator{in: in, dev: in.DevGroupPattern}
 	if e.dev == nil {
 		e.dev = defaultDevGroup
 	}
@@ -290,7 +284,6 @@ func WaitingVerdict(w Waiting) Verdict {
 
 type evaluator struct {
 	in  VerdictInput
-	ids []string
 	dev *regexp.Regexp
 	// devNames memoises dev against group names.
 	devNames map[string]bool
@@ -450,17 +443,13 @@ func (e *evaluator) job(j JobInput) {
 	e.add(reason)
 }
 
-// accept applies the acceptable_for comments, then (aggregates only) the
-// older-job rule. The first matching comment wins, as in qem-bot.
+// accept applies the acceptable_for comment, then (aggregates only) the
+// older-job rule.
 func (e *evaluator) accept(j JobInput) (Acceptance, bool) {
 	a := Acceptance{JobID: j.ID, Group: j.GroupName, URL: j.URL, Result: j.Result, Scenario: j.Scenario}
-	for _, c := range j.Comments {
-		for _, m := range openqa.ParseAcceptableFor(c.Text) {
-			if slices.Contains(e.ids, m.ID) {
-				a.Rule, a.CommentID, a.Reason, a.By = AcceptedByComment, c.ID, m.Reason, c.UserName
-				return a, true
-			}
-		}
+	if c := j.Accepted; c != nil {
+		a.Rule, a.CommentID, a.Reason, a.By = AcceptedByComment, c.CommentID, c.Reason, c.By
+		return a, true
 	}
 	if j.Aggregate && j.OlderOK {
 		a.Rule = AcceptedByOlderJob

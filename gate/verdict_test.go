@@ -48,9 +48,15 @@ func group(name string) func(*gate.JobInput) {
 func parent(id int64, name string) func(*gate.JobInput) {
 	return func(j *gate.JobInput) { j.ParentGroupID, j.ParentGroupName = id, name }
 }
+
+// comment adds an openQA comment to the job as the sync reads it: when it
+// accepts the job for PR 42 (and no earlier comment did), it is the job's
+// acceptance.
 func comment(id int64, user, text string) func(*gate.JobInput) {
 	return func(j *gate.JobInput) {
-		j.Comments = append(j.Comments, openqa.Comment{ID: id, UserName: user, Text: text})
+		if a, ok := gate.AcceptanceFor([]openqa.Comment{{ID: id, UserName: user, Text: text}}, "42"); ok && j.Accepted == nil {
+			j.Accepted = &a
+		}
 	}
 }
 
@@ -399,16 +405,6 @@ func TestVerdictFor(t *testing.T) {
 			codes:       []gate.ReasonCode{gate.ReasonJobFailed},
 			counts:      gate.Counts{Failed: 1, Total: 1},
 			failingJobs: []int64{2},
-		},
-		{
-			name: "explicit submission ids replace the PR number",
-			in: gate.VerdictInput{Runs: oneRun, Pull: pull42, SubmissionIDs: []string{"38190"},
-				Jobs: []gate.JobInput{job(2, "b@64bit", "failed", comment(505, "carol", "@review:acceptable_for:incident_38190:ok")), job(3, "c@64bit", "failed", comment(506, "carol", "@review:acceptable_for:submission_42:ok"))}},
-			state:       gate.VerdictFailed,
-			codes:       []gate.ReasonCode{gate.ReasonJobFailed},
-			counts:      gate.Counts{Failed: 1, Accepted: 1, Total: 2},
-			accepted:    []int64{2},
-			failingJobs: []int64{3},
 		},
 		{
 			name: "an acceptance on the superseded original does not carry to the clone",

@@ -13,7 +13,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/qemgate/qemgate/gate"
-	"github.com/qemgate/qemgate/openqa"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -147,12 +146,12 @@ func (w *EvaluateWorker) verdict(ctx context.Context, p *store.Pull, runs []stor
 	if err != nil {
 		return gate.Verdict{}, err
 	}
-	comments := acceptanceComments(p.Number, accepts)
+	accepted := acceptancesByJob(accepts)
 	for _, j := range jobs {
-		in.Jobs = append(in.Jobs, w.jobInput(j, keys[j.TestRunID], comments[j.ID]))
+		in.Jobs = append(in.Jobs, w.jobInput(j, keys[j.TestRunID], accepted[j.ID]))
 	}
 	for _, j := range aggJobs {
-		ji := w.jobInput(j, keys[j.TestRunID], comments[j.ID])
+		ji := w.jobInput(j, keys[j.TestRunID], accepted[j.ID])
 		if ji.OlderOK, err = w.olderJobOK(ctx, j, p); err != nil {
 			return gate.Verdict{}, err
 		}
@@ -192,13 +191,13 @@ func runInput(r store.TestRun, key string) gate.RunInput {
 	return ri
 }
 
-func (w *EvaluateWorker) jobInput(j store.OpenQAJob, runKey string, comments []openqa.Comment) gate.JobInput {
+func (w *EvaluateWorker) jobInput(j store.OpenQAJob, runKey string, accepted *gate.CommentAcceptance) gate.JobInput {
 	return gate.JobInput{
 		ID: j.ID, RunKey: runKey, Scenario: j.Scenario,
 		GroupID: j.GroupID, GroupName: j.GroupName, ParentGroupID: j.ParentGroupID, ParentGroupName: j.ParentGroupName,
 		GroupContact: j.GroupContact, State: j.State, Result: j.Result, CloneID: j.CloneID, Obsolete: j.Obsolete,
 		URL:      JobURL(w.deps.Config.OpenQA.URL, j.ID),
-		Comments: comments,
+		Accepted: accepted,
 	}
 }
 
@@ -207,20 +206,13 @@ func JobURL(openqaURL string, id int64) string {
 	return strings.TrimRight(openqaURL, "/") + "/tests/" + strconv.FormatInt(id, 10)
 }
 
-// acceptanceComments turns the recorded acceptances back into the comments
-// they came from, so gate.VerdictFor applies its one acceptable_for rule.
-func acceptanceComments(number int64, accepts []store.JobAcceptance) map[int64][]openqa.Comment {
-	out := map[int64][]openqa.Comment{}
+// acceptancesByJob indexes the recorded comment acceptances of a PR by job.
+func acceptancesByJob(accepts []store.JobAcceptance) map[int64]*gate.CommentAcceptance {
+	out := map[int64]*gate.CommentAcceptance{}
 	for _, a := range accepts {
-		if a.Rule != store.AcceptableFor {
-			continue
+		if a.Rule == gate.AcceptedByComment {
+			out[a.JobID] = &gate.CommentAcceptance{CommentID: a.CommentID, Reason: a.Reason, By: a.Author}
 		}
-		reason := a.Reason
-		if strings.TrimSpace(reason) == "" {
-			reason = "accepted"
-		}
-		out[a.JobID] = append(out[a.JobID], openqa.Comment{ID: a.CommentID, UserName: a.Author,
-			Text: fmt.Sprintf("@review:acceptable_for:submission_%d:%s", number, reason)})
 	}
 	return out
 }

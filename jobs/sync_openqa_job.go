@@ -85,7 +85,7 @@ func (w *SyncOpenQAJobWorker) work(ctx context.Context, job *river.Job[SyncOpenQ
 		if err != nil {
 			return err
 		}
-		accepted, err := store.SetJobAcceptances(ctx, tx, id, store.AcceptableFor, accepts)
+		accepted, err := store.SetJobAcceptances(ctx, tx, id, gate.AcceptedByComment, accepts)
 		if err != nil {
 			return err
 		}
@@ -199,18 +199,15 @@ func scenarioOf(j *openqa.Job) string {
 	return s
 }
 
-// acceptancesFor finds the comments that accept job for one of pulls; an
-// acceptable_for marker names the PR number as incident_<N> or submission_<N>.
+// acceptancesFor records, for each of pulls, the comment that accepts job
+// for it (gate.AcceptanceFor: a marker names the PR number as incident_<N>
+// or submission_<N>; the first one wins).
 func acceptancesFor(jobID int64, comments []openqa.Comment, pulls []store.PullKey) []store.JobAcceptance {
 	var out []store.JobAcceptance
-	for _, c := range comments {
-		for _, m := range openqa.ParseAcceptableFor(c.Text) {
-			for _, p := range pulls {
-				if m.ID == strconv.FormatInt(p.Number, 10) {
-					out = append(out, store.JobAcceptance{JobID: jobID, Repo: p.Repo, Number: p.Number,
-						CommentID: c.ID, Rule: store.AcceptableFor, Reason: m.Reason, Author: c.UserName})
-				}
-			}
+	for _, p := range pulls {
+		if a, ok := gate.AcceptanceFor(comments, strconv.FormatInt(p.Number, 10)); ok {
+			out = append(out, store.JobAcceptance{JobID: jobID, Repo: p.Repo, Number: p.Number,
+				CommentID: a.CommentID, Rule: gate.AcceptedByComment, Reason: a.Reason, Author: a.By})
 		}
 	}
 	return out

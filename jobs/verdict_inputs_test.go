@@ -20,9 +20,9 @@ func TestAcceptancesFor(t *testing.T) {
 	}{
 		{name: "no comments"},
 		{name: "submission marker for a PR", comments: []openqa.Comment{{ID: 5, UserName: "alice", Text: "@review:acceptable_for:submission_12:bsc#1 flaky"}},
-			want: []store.JobAcceptance{{JobID: 9, Repo: "products/SLFO", Number: 12, CommentID: 5, Rule: store.AcceptableFor, Reason: "bsc#1", Author: "alice"}}},
+			want: []store.JobAcceptance{{JobID: 9, Repo: "products/SLFO", Number: 12, CommentID: 5, Rule: gate.AcceptedByComment, Reason: "bsc#1", Author: "alice"}}},
 		{name: "incident spelling", comments: []openqa.Comment{{ID: 6, UserName: "bob", Text: "ok\r\n@review:acceptable_for:incident_13:poo#2"}},
-			want: []store.JobAcceptance{{JobID: 9, Repo: "products/SLFO", Number: 13, CommentID: 6, Rule: store.AcceptableFor, Reason: "poo#2", Author: "bob"}}},
+			want: []store.JobAcceptance{{JobID: 9, Repo: "products/SLFO", Number: 13, CommentID: 6, Rule: gate.AcceptedByComment, Reason: "poo#2", Author: "bob"}}},
 		{name: "another PR's number", comments: []openqa.Comment{{ID: 7, Text: "@review:acceptable_for:submission_99:x"}}},
 		{name: "no reason", comments: []openqa.Comment{{ID: 8, Text: "@review:acceptable_for:submission_12:"}}},
 		{name: "plain comment", comments: []openqa.Comment{{ID: 9, Text: "bsc#1 label:linked"}}},
@@ -35,28 +35,28 @@ func TestAcceptancesFor(t *testing.T) {
 	}
 }
 
-// A recorded acceptance, turned back into a comment, is accepted by the
-// verdict for that PR only.
-func TestAcceptanceCommentsRoundTrip(t *testing.T) {
+// A recorded acceptance reaches the verdict as a typed value, for the PR it
+// was recorded for only.
+func TestAcceptancesByJob(t *testing.T) {
 	t.Parallel()
-	accepts := []store.JobAcceptance{{JobID: 2, Repo: "r/p", Number: 12, CommentID: 5, Rule: store.AcceptableFor, Reason: "bsc#1", Author: "alice"}}
+	accepts := []store.JobAcceptance{
+		{JobID: 2, Repo: "r/p", Number: 12, CommentID: 5, Rule: gate.AcceptedByComment, Reason: "bsc#1", Author: "alice"},
+		{JobID: 3, Repo: "r/p", Number: 12, Rule: "some_other_rule"},
+	}
+	got := acceptancesByJob(accepts)
+	require.Equal(t, map[int64]*gate.CommentAcceptance{2: {CommentID: 5, Reason: "bsc#1", By: "alice"}}, got)
 	in := gate.VerdictInput{
 		Pull: gate.Pull{Repo: "r/p", Number: 12, HeadSHA: "abc"},
 		Runs: []gate.RunInput{{Key: "k", Scheduled: true, JobCount: 2}},
 		Jobs: []gate.JobInput{
 			{ID: 1, RunKey: "k", Scenario: "a@64bit", State: "done", Result: "passed"},
-			{ID: 2, RunKey: "k", Scenario: "b@64bit", State: "done", Result: "failed", Comments: acceptanceComments(12, accepts)[2]},
+			{ID: 2, RunKey: "k", Scenario: "b@64bit", State: "done", Result: "failed", Accepted: got[2]},
 		},
 	}
 	v := gate.VerdictFor(in)
 	require.Equal(t, gate.VerdictPassed, v.State)
 	require.Len(t, v.Acceptances, 1)
-	require.Equal(t, "bsc#1", v.Acceptances[0].Reason)
-	require.Equal(t, "alice", v.Acceptances[0].By)
-	require.Equal(t, int64(5), v.Acceptances[0].CommentID)
-
-	in.Pull.Number = 13
-	require.Equal(t, gate.VerdictFailed, gate.VerdictFor(in).State, "the comment names PR 12")
+	require.Equal(t, gate.Acceptance{JobID: 2, Rule: gate.AcceptedByComment, CommentID: 5, Reason: "bsc#1", By: "alice", Result: "failed", Scenario: "b@64bit"}, v.Acceptances[0])
 }
 
 func TestRunInput(t *testing.T) {

@@ -38,20 +38,6 @@ func ParseAcceptableFor(comment string) []Acceptance {
 	return out
 }
 
-// AcceptableFor reports whether any comment accepts a job for the incident
-// or submission number id, and with which reason. The number compares as
-// text, like qem-bot's formatted regex: "incident_007" does not cover 7.
-func AcceptableFor(comments []Comment, id string) (reason string, ok bool) {
-	for _, c := range comments {
-		for _, a := range ParseAcceptableFor(c.Text) {
-			if a.ID == id {
-				return a.Reason, true
-			}
-		}
-	}
-	return "", false
-}
-
 // sanitizeComment keeps what Python's string.printable holds (ASCII letters,
 // digits, punctuation and whitespace), turns CR and LF into spaces and trims.
 func sanitizeComment(s string) string {

@@ -37,33 +37,6 @@ func TestParseAcceptableFor(t *testing.T) {
 	}
 }
 
-func TestAcceptableFor(t *testing.T) {
-	t.Parallel()
-	comments := []Comment{
-		{Text: "bsc#1"},
-		{Text: "@review:acceptable_for:incident_12:other_one"},
-		{Text: "@review:acceptable_for:submission_1:ours"},
-	}
-	tests := []struct {
-		id     string
-		reason string
-		ok     bool
-	}{
-		{id: "1", reason: "ours", ok: true},
-		{id: "12", reason: "other_one", ok: true},
-		{id: "2"},
-		{id: "01"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.id, func(t *testing.T) {
-			t.Parallel()
-			reason, ok := AcceptableFor(comments, tt.id)
-			require.Equal(t, tt.ok, ok)
-			require.Equal(t, tt.reason, reason)
-		})
-	}
-}
-
 func ExampleParseAcceptableFor() {
 	text := "bsc#1234567\r\n@review:acceptable_for:submission_6645:known_flaky_on_ppc"
 	for _, a := range ParseAcceptableFor(text) {

@@ -541,9 +541,7 @@ func TestJobComments(t *testing.T) {
 	require.Equal(t, "reviewer", comments[0].UserName)
 	require.Equal(t, []string{"bsc#1234567"}, comments[0].BugRefs)
 	require.Equal(t, b.now, comments[0].Created.Time)
-	reason, ok := openqa.AcceptableFor(comments, "6645")
-	require.True(t, ok)
-	require.Equal(t, "flaky_ppc", reason)
+	require.Equal(t, []openqa.Acceptance{{Kind: "submission", ID: "6645", Reason: "flaky_ppc"}}, openqa.ParseAcceptableFor(comments[0].Text))
 
 	_, err = c.JobComments(t.Context(), 999)
 	require.True(t, openqa.IsNotFound(err))

@@ -22,9 +22,6 @@ type JobAcceptance struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// AcceptableFor is the rule name of comment acceptances.
-const AcceptableFor = "acceptable_for"
-
 // SetJobAcceptances makes list the job's acceptances of rule: rows not in
 // list are deleted (the comment was removed or edited), new and changed ones
 // written. It returns the PRs whose acceptances changed.

@@ -123,16 +123,16 @@ func TestSetJobAcceptances(t *testing.T) {
 	a7 := store.JobAcceptance{Repo: testRepo, Number: 7, CommentID: 1, Reason: "bsc#1", Author: "alice"}
 	a8 := store.JobAcceptance{Repo: testRepo, Number: 8, CommentID: 2, Reason: "known", Author: "bob"}
 
-	changed, err := store.SetJobAcceptances(ctx, pool, 100, store.AcceptableFor, []store.JobAcceptance{a7, a8})
+	changed, err := store.SetJobAcceptances(ctx, pool, 100, "acceptable_for", []store.JobAcceptance{a7, a8})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []store.PullKey{{testRepo, 7}, {testRepo, 8}}, changed)
 
-	changed, err = store.SetJobAcceptances(ctx, pool, 100, store.AcceptableFor, []store.JobAcceptance{a7, a8})
+	changed, err = store.SetJobAcceptances(ctx, pool, 100, "acceptable_for", []store.JobAcceptance{a7, a8})
 	require.NoError(t, err)
 	require.Empty(t, changed, "the same comments again change nothing")
 
 	a7.Reason = "bsc#2"
-	changed, err = store.SetJobAcceptances(ctx, pool, 100, store.AcceptableFor, []store.JobAcceptance{a7})
+	changed, err = store.SetJobAcceptances(ctx, pool, 100, "acceptable_for", []store.JobAcceptance{a7})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []store.PullKey{{testRepo, 7}, {testRepo, 8}}, changed, "7 changed its reason, 8 lost its comment")
 
@@ -140,7 +140,7 @@ func TestSetJobAcceptances(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	require.Equal(t, "bsc#2", got[0].Reason)
-	require.Equal(t, store.AcceptableFor, got[0].Rule)
+	require.Equal(t, "acceptable_for", got[0].Rule)
 	got, err = store.AcceptancesOfPull(ctx, pool, testRepo, 8, []int64{100})
 	require.NoError(t, err)
 	require.Empty(t, got)
