@@ -1,16 +1,9 @@
 package jobs
 
 import (
-	"cmp"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,14 +12,6 @@ import (
 	"github.com/qemgate/qemgate/gate"
 	"github.com/qemgate/qemgate/metadata"
 	"github.com/qemgate/qemgate/store"
-)
-
-// Aggregate outcomes, per product and arch.
-const (
-	AggregateCreated   = "created"
-	AggregateUnchanged = "unchanged" // same PRs at the same head SHAs as the latest
-	AggregateOnetime   = "onetime"   // onetime: only the first build of a day
-	AggregateEmpty     = "empty"     // no eligible PR
 )
 
 // AggregateArgs asks to build the aggregates of every product that has an
@@ -92,17 +77,10 @@ func RunAggregates(ctx context.Context, deps Deps, ins Inserter) ([]AggregateDec
 	return decisions, postAggregates(ctx, deps, ins)
 }
 
-// aggregateMember is a PR that joins a product's aggregate on one arch.
-type aggregateMember struct {
-	pull   store.Pull
-	keys   []string // the test_issues keys it joins, e.g. OS_TEST_ISSUES
-	branch gate.Branch
-}
-
 // aggregateMembers sorts the candidates into the product's aggregate archs
 // by the same eligibility rules qem-bot uses (gate.AggregateIssues).
-func aggregateMembers(deps Deps, set *metadata.Set, prod *metadata.Product, candidates []store.Pull) map[string][]aggregateMember {
-	out := map[string][]aggregateMember{}
+func aggregateMembers(deps Deps, set *metadata.Set, prod *metadata.Product, candidates []store.Pull) map[string][]gate.AggregateMember {
+	out := map[string][]gate.AggregateMember{}
 	for _, p := range candidates {
 		rc, ok := deps.Config.Repo(p.Repo)
 		if !ok {
@@ -122,7 +100,8 @@ func aggregateMembers(deps Deps, set *metadata.Set, prod *metadata.Product, cand
 			Metadata: set,
 		})
 		for arch, keys := range issues {
-			out[arch] = append(out[arch], aggregateMember{pull: p, keys: keys, branch: branch})
+			out[arch] = append(out[arch], gate.AggregateMember{Repo: p.Repo, Number: p.Number, HeadSHA: p.HeadSHA,
+				Priority: p.Priority, Keys: keys, Branch: branch})
 		}
 	}
 	return out
@@ -130,187 +109,40 @@ func aggregateMembers(deps Deps, set *metadata.Set, prod *metadata.Product, cand
 
 // decideAggregate records a new aggregate of prod on arch when its PRs or
 // their head SHAs changed since the latest one.
-func decideAggregate(ctx context.Context, deps Deps, prod *metadata.Product, arch string, members []aggregateMember, now time.Time) (AggregateDecision, error) {
+func decideAggregate(ctx context.Context, deps Deps, prod *metadata.Product, arch string, members []gate.AggregateMember, now time.Time) (AggregateDecision, error) {
 	d := AggregateDecision{Product: prod.Name, Arch: arch, Members: len(members)}
-	latest, err := store.LatestAggregate(ctx, deps.Store.Pool, prod.Name, arch)
-	if errors.Is(err, store.ErrNotFound) {
-		latest, err = nil, nil
-	}
-	if err != nil {
+	var latest *gate.LatestAggregate
+	switch stored, err := store.LatestAggregate(ctx, deps.Store.Pool, prod.Name, arch); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
 		return d, err
+	default:
+		latest = &gate.LatestAggregate{Build: stored.Build, Repohash: stored.Repohash}
 	}
-	plan := planAggregate(prod, arch, members, latest, now, deps.Config.PublicURL)
-	d.Outcome = plan.outcome
-	if plan.outcome != AggregateCreated {
+	plan := gate.PlanAggregate(prod, arch, members, latest, now, deps.Config.PublicURL)
+	d.Outcome = plan.Outcome
+	if plan.Outcome != gate.AggregateCreated {
 		return d, nil
 	}
-	d.Build = plan.build
+	d.Build = plan.Build
 	rows := make([]store.AggregateMember, 0, len(members))
 	for _, m := range members {
-		rows = append(rows, store.AggregateMember{Repo: m.pull.Repo, Number: m.pull.Number, SHA: m.pull.HeadSHA})
+		rows = append(rows, store.AggregateMember{Repo: m.Repo, Number: m.Number, SHA: m.HeadSHA})
 	}
 	run := store.TestRun{
-		Product: prod.Name, Distri: plan.settings["DISTRI"], Version: plan.settings["VERSION"],
-		Flavor: plan.settings["FLAVOR"], Arch: arch, Build: plan.build, Settings: plan.settings, Priority: plan.priority,
+		Product: prod.Name, Distri: plan.Settings["DISTRI"], Version: plan.Settings["VERSION"],
+		Flavor: plan.Settings["FLAVOR"], Arch: arch, Build: plan.Build, Settings: plan.Settings, Priority: plan.Priority,
 	}
-	err = deps.Store.InTx(ctx, func(tx pgx.Tx) error {
-		_, err := store.CreateAggregate(ctx, tx, store.Aggregate{Product: prod.Name, Arch: arch, Build: plan.build, Repohash: plan.repohash}, rows, run)
+	err := deps.Store.InTx(ctx, func(tx pgx.Tx) error {
+		_, err := store.CreateAggregate(ctx, tx, store.Aggregate{Product: prod.Name, Arch: arch, Build: plan.Build, Repohash: plan.Repohash}, rows, run)
 		return err
 	})
 	if errors.Is(err, store.ErrAggregateExists) {
 		// Another pass took the build in the meantime: it has these PRs too.
-		d.Outcome, d.Build = AggregateUnchanged, ""
+		d.Outcome, d.Build = gate.AggregateUnchanged, ""
 		return d, nil
 	}
 	return d, err
-}
-
-// aggregatePlan is the pure decision about one product/arch aggregate.
-type aggregatePlan struct {
-	outcome  string
-	build    string
-	repohash string
-	settings map[string]string
-	priority int
-}
-
-// planAggregate follows qem-bot's aggregate rules with two differences: the
-// very first aggregate of a product/arch is created too, and REPOHASH hashes
-// the PRs and their head SHAs (a push changes it) instead of repomd revisions.
-func planAggregate(prod *metadata.Product, arch string, members []aggregateMember, latest *store.Aggregate, now time.Time, publicURL string) aggregatePlan {
-	if len(members) == 0 {
-		return aggregatePlan{outcome: AggregateEmpty}
-	}
-	p := aggregatePlan{repohash: aggregateRepohash(members)}
-	if latest != nil && latest.Repohash == p.repohash {
-		p.outcome = AggregateUnchanged
-		return p
-	}
-	var counter int
-	p.build, counter = nextAggregateBuild(latest, now)
-	if prod.Aggregate.Onetime && counter > 1 {
-		p.outcome = AggregateOnetime
-		return p
-	}
-	p.outcome = AggregateCreated
-	p.settings, p.priority = aggregateSettings(prod, arch, members, p.build, p.repohash, publicURL)
-	return p
-}
-
-// aggregateRepohash is an md5 over the sorted "repo#number:sha" of the
-// members, prefixed with "start" as qem-bot's is.
-func aggregateRepohash(members []aggregateMember) string {
-	parts := make([]string, 0, len(members))
-	for _, m := range members {
-		parts = append(parts, fmt.Sprintf("%s#%d:%s", m.pull.Repo, m.pull.Number, strings.ToLower(m.pull.HeadSHA)))
-	}
-	slices.Sort(parts)
-	parts = slices.Compact(parts)
-	h := md5.New()
-	h.Write([]byte("start"))
-	for _, s := range parts {
-		h.Write([]byte(s))
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// nextAggregateBuild is BUILD=<UTC day YYYYMMDD>-<N>: N counts up within a
-// day per product and arch, and starts at 1 on a new day.
-func nextAggregateBuild(latest *store.Aggregate, now time.Time) (string, int) {
-	day := now.UTC().Format("20060102")
-	counter := 1
-	if latest != nil {
-		if rest, ok := strings.CutPrefix(latest.Build, day+"-"); ok {
-			if n, err := strconv.Atoi(rest); err == nil {
-				counter = n + 1
-			}
-		}
-	}
-	return fmt.Sprintf("%s-%d", day, counter), counter
-}
-
-// aggregateSettings is the form of an aggregate's POST /api/v1/isos: the
-// product settings, FLAVOR, ARCH, BUILD, REPOHASH, _DEPRIORITIZEBUILD,
-// _TRIGGER_JOB_DONE_HOOK, per
-// test_issues key the PR numbers (<X>_TEST_ISSUES) and their repositories
-// (<X>_TEST_REPOS), every number in the list setting TEST_ISSUES[], and
-// _PRIORITY from the most urgent member.
-func aggregateSettings(prod *metadata.Product, arch string, members []aggregateMember, build, repohash, publicURL string) (map[string]string, int) {
-	agg := prod.Aggregate
-	s := maps.Clone(prod.Settings)
-	if s == nil {
-		s = map[string]string{}
-	}
-	s["FLAVOR"] = agg.Flavor
-	s["ARCH"] = arch
-	s["BUILD"] = build
-	s["REPOHASH"] = repohash
-	s["_DEPRIORITIZEBUILD"] = "1"
-	s[gate.TriggerJobDoneHook] = "1"
-	issues := map[string][]string{}
-	repos := map[string][]string{}
-	var all []string
-	maxPriority := 0
-	for _, m := range members {
-		number := strconv.FormatInt(m.pull.Number, 10)
-		all = append(all, number)
-		maxPriority = max(maxPriority, m.pull.Priority)
-		for _, key := range m.keys {
-			issues[key] = append(issues[key], number)
-			repos[key] = append(repos[key], testRepos(prod, arch, m)...)
-		}
-	}
-	for key, numbers := range issues {
-		s[key] = joinSorted(numbers)
-		if r := joinSorted(repos[key]); r != "" {
-			s[strings.TrimSuffix(key, "_TEST_ISSUES")+"_TEST_REPOS"] = r
-		}
-	}
-	s["TEST_ISSUES[]"] = joinSorted(all)
-	priority := 0
-	if p, ok := gate.AggregatePriority(maxPriority); ok {
-		priority = p
-		s["_PRIORITY"] = strconv.Itoa(p)
-	}
-	if publicURL != "" {
-		s["__DASHBOARD_URL"] = strings.TrimRight(publicURL, "/") + "/aggregates"
-	}
-	return s, priority
-}
-
-// testRepos are a member's repository URLs for the aggregate: the branch's
-// test_repo template (incident_repo when unset), one per product_repo.
-func testRepos(prod *metadata.Product, arch string, m aggregateMember) []string {
-	tmpl := cmp.Or(m.branch.TestRepo, m.branch.IncidentRepo)
-	if tmpl == "" {
-		return nil
-	}
-	names := prod.ProductRepo
-	if len(names) == 0 {
-		names = []string{prod.Name}
-	}
-	pv := cmp.Or(m.branch.ProductVersion, prod.ProductVersion, prod.Settings["VERSION"])
-	out := make([]string, 0, len(names))
-	for _, name := range names {
-		out = append(out, gate.RepoURL(tmpl, gate.RepoVars{
-			Number: m.pull.Number, ProductVersion: pv, Arch: arch, ProductRepo: name, StagingProject: m.branch.StagingProject,
-		}))
-	}
-	return out
-}
-
-// joinSorted sorts (numerically where it can), dedupes and joins with commas.
-func joinSorted(vals []string) string {
-	vals = slices.Clone(vals)
-	slices.SortFunc(vals, func(a, b string) int {
-		na, ea := strconv.ParseInt(a, 10, 64)
-		nb, eb := strconv.ParseInt(b, 10, 64)
-		if ea == nil && eb == nil {
-			return cmp.Compare(na, nb)
-		}
-		return cmp.Compare(a, b)
-	})
-	return strings.Join(slices.Compact(vals), ",")
 }
 
 // postAggregates posts every aggregate run not posted yet, then enqueues the
