@@ -196,13 +196,13 @@ func (w *EvaluateWorker) jobInput(j store.OpenQAJob, runKey string, accepted *ga
 		ID: j.ID, RunKey: runKey, Scenario: j.Scenario,
 		GroupID: j.GroupID, GroupName: j.GroupName, ParentGroupID: j.ParentGroupID, ParentGroupName: j.ParentGroupName,
 		GroupContact: j.GroupContact, State: j.State, Result: j.Result, CloneID: j.CloneID, Obsolete: j.Obsolete,
-		URL:      JobURL(w.deps.Config.OpenQA.URL, j.ID),
+		URL:      jobURL(w.deps.Config.OpenQA.URL, j.ID),
 		Accepted: accepted,
 	}
 }
 
-// JobURL is a job's page on openQA.
-func JobURL(openqaURL string, id int64) string {
+// jobURL is a job's page on openQA.
+func jobURL(openqaURL string, id int64) string {
 	return strings.TrimRight(openqaURL, "/") + "/tests/" + strconv.FormatInt(id, 10)
 }
 

@@ -90,7 +90,7 @@ func TestJobRow(t *testing.T) {
 	require.True(t, row.Obsolete, "obsoleted by a newer schedule")
 	require.Equal(t, int64(8), row.CloneID)
 	require.Nil(t, row.TFinished)
-	require.Equal(t, "https://openqa.example.test/tests/7", JobURL("https://openqa.example.test/", 7))
+	require.Equal(t, "https://openqa.example.test/tests/7", jobURL("https://openqa.example.test/", 7))
 }
 
 func TestVerdictReason(t *testing.T) {

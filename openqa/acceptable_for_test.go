@@ -48,24 +48,22 @@ func ExampleParseAcceptableFor() {
 func TestStates(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		state   string
-		final   bool
-		pending bool
+		state string
+		final bool
 	}{
-		{StateScheduled, false, true},
-		{StateAssigned, false, true},
-		{StateSetup, false, true},
-		{StateRunning, false, true},
-		{StateUploading, false, true},
-		{StateDone, true, false},
-		{StateCancelled, true, false},
-		{"something_new", false, false},
+		{StateScheduled, false},
+		{StateAssigned, false},
+		{StateSetup, false},
+		{StateRunning, false},
+		{StateUploading, false},
+		{StateDone, true},
+		{StateCancelled, true},
+		{"something_new", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.state, func(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tt.final, IsFinal(tt.state))
-			require.Equal(t, tt.pending, IsPending(tt.state))
 		})
 	}
 }

@@ -81,12 +81,6 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 // Setting returns one job setting ("" when unset).
 func (j Job) Setting(key string) string { return j.Settings[key] }
 
-// Final reports whether the job has ended (done or cancelled).
-func (j Job) Final() bool { return IsFinal(j.State) }
-
-// Cloned reports whether the job was restarted into a newer one.
-func (j Job) Cloned() bool { return j.CloneID != 0 }
-
 // GetJob reads one job. An unknown id is a 404 (IsNotFound).
 func (c *Client) GetJob(ctx context.Context, id int64) (*Job, error) {
 	resp, err := c.get(ctx, call{method: http.MethodGet, endpoint: "job", path: "jobs/" + strconv.FormatInt(id, 10)})

@@ -33,15 +33,6 @@ func IsFinal(state string) bool {
 	return state == StateDone || state == StateCancelled
 }
 
-// IsPending reports whether a job is scheduled or executing.
-func IsPending(state string) bool {
-	switch state {
-	case StateScheduled, StateAssigned, StateSetup, StateRunning, StateUploading:
-		return true
-	}
-	return false
-}
-
 // IsOK reports whether a result counts as a pass: passed or softfailed, the
 // rule openQA's own CI status and `openqa-cli monitor` use.
 func IsOK(result string) bool {
