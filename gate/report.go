@@ -92,6 +92,23 @@ func firstReason(v Verdict) string {
 	return ""
 }
 
+// ApprovalMarker is the first line of a group-comment approval,
+// "@<reviewBot>: approved"; with the tested SHA it identifies our approval.
+func ApprovalMarker(reviewBot string) string {
+	return fmt.Sprintf("@%s: approved", strings.TrimPrefix(reviewBot, "@"))
+}
+
+// IsApprovalComment reports whether a comment approves sha in the
+// group-review protocol of reviewBot.
+func IsApprovalComment(body, reviewBot, sha string) bool {
+	return strings.Contains(body, ApprovalMarker(reviewBot)) && strings.Contains(body, "Tested commit: "+sha)
+}
+
+// DismissalBody says why our approval of approvedSHA no longer holds.
+func DismissalBody(approvedSHA, headSHA string) string {
+	return fmt.Sprintf("New commits were pushed: the openQA approval of %.12s does not hold for %.12s, which is being tested.", approvedSHA, headSHA)
+}
+
 // ApprovalBody is the body that approves pull at its head SHA. In
 // group-comment mode it follows the group-review protocol: first line
 // "@<reviewBot>: approved", a summary, last line "Tested commit: <sha>".
@@ -99,7 +116,7 @@ func firstReason(v Verdict) string {
 func ApprovalBody(pull Pull, v Verdict, mode, reviewBot, dashboardURL string) string {
 	var b strings.Builder
 	if mode == ApprovalModeGroupComment {
-		fmt.Fprintf(&b, "@%s: approved\n", strings.TrimPrefix(reviewBot, "@"))
+		b.WriteString(ApprovalMarker(reviewBot) + "\n")
 	}
 	fmt.Fprintf(&b, "openQA tests passed for %s: %s.\n", pull.Ref(), CountsText(v.Counts))
 	writeAcceptances(&b, v.Acceptances)

@@ -245,3 +245,15 @@ func TestWaitingVerdictStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestApprovalCommentAndDismissal(t *testing.T) {
+	t.Parallel()
+	v := gate.VerdictFor(gate.VerdictInput{Runs: oneRun, Pull: pull42, Jobs: []gate.JobInput{job(1, "a@64bit", "passed")}})
+	body := gate.ApprovalBody(pull42, v, gate.ApprovalModeGroupComment, "@qam-openqa-review", dashboard)
+	require.True(t, strings.HasPrefix(body, gate.ApprovalMarker("qam-openqa-review")+"\n"))
+	require.True(t, gate.IsApprovalComment(body, "qam-openqa-review", pull42.HeadSHA))
+	require.False(t, gate.IsApprovalComment(body, "qam-openqa-review", "ffff"), "another SHA")
+	require.False(t, gate.IsApprovalComment(body, "someone-else", pull42.HeadSHA), "another bot")
+	require.Equal(t, "New commits were pushed: the openQA approval of 0123456789ab does not hold for abcdefabcdef, which is being tested.",
+		gate.DismissalBody(pull42.HeadSHA, "abcdefabcdef0123"))
+}

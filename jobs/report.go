@@ -233,10 +233,9 @@ func (r *reporter) approve(ctx context.Context) error {
 	body := gate.ApprovalBody(r.gatePull(), r.v, r.mode, r.reviewBot, r.dashboard)
 	rec := store.Report{Kind: store.ReportApproval, State: gate.VerdictPassed, Body: body}
 	if r.mode == gate.ApprovalModeGroupComment {
-		marker := fmt.Sprintf("@%s: approved", strings.TrimPrefix(r.reviewBot, "@"))
 		return r.post(ctx, rec, func() (int64, error) {
 			if id, err := r.ourComment(ctx, func(c forge.Comment) bool {
-				return strings.Contains(c.Body, marker) && strings.Contains(c.Body, "Tested commit: "+r.sha)
+				return gate.IsApprovalComment(c.Body, r.reviewBot, r.sha)
 			}); id != 0 || err != nil {
 				return id, err
 			}
@@ -353,7 +352,7 @@ func (r *reporter) dismissals(ctx context.Context) error {
 			continue
 		}
 		done[rep.SHA] = true
-		msg := fmt.Sprintf("New commits were pushed: the openQA approval of %.12s does not hold for %.12s, which is being tested.", rep.SHA, r.sha)
+		msg := gate.DismissalBody(rep.SHA, r.sha)
 		rec := store.Report{Repo: r.p.Repo, Number: r.p.Number, SHA: rep.SHA, Kind: store.ReportDismissal,
 			State: reportRecorded, Body: msg, GiteaID: rep.GiteaID, DryRun: rep.DryRun || r.dry()}
 		if r.mode == gate.ApprovalModeReview && rep.GiteaID != 0 && !rec.DryRun {
