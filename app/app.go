@@ -56,6 +56,9 @@ type Options struct {
 
 // New builds an App on an open pool. It does no network I/O.
 func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Options) (*App, error) {
+	if err := cfg.Resolve(); err != nil {
+		return nil, err
+	}
 	a := &App{Config: cfg, Logger: logger, Pool: pool, Store: store.New(pool)}
 	a.Metrics = handlers.NewMetrics()
 	a.Jobs = jobs.NewMetrics(a.Metrics.Registry)

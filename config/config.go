@@ -90,6 +90,8 @@ type BuildReady struct {
 type ReviewSignal struct {
 	User string `yaml:"user" json:"user"`
 	Body string `yaml:"body" json:"body"`
+	// BodyPattern is Body compiled (Resolve).
+	BodyPattern *regexp.Regexp `yaml:"-" json:"-"`
 }
 
 // StatusSignal is a successful commit status whose context matches a glob.
@@ -117,7 +119,9 @@ type OpenQA struct {
 	CallbackTokenFile string   `yaml:"callback_token_file" json:"callback_token_file"`
 	DevGroupPattern   string   `yaml:"dev_group_pattern" json:"dev_group_pattern"`
 	DevParentGroups   []string `yaml:"dev_parent_groups" json:"dev_parent_groups"`
-	Timeout           Duration `yaml:"timeout" json:"timeout"`
+	// DevGroups is DevGroupPattern compiled (Resolve); nil means gate's default.
+	DevGroups *regexp.Regexp `yaml:"-" json:"-"`
+	Timeout   Duration       `yaml:"timeout" json:"timeout"`
 }
 
 // Metadata is where the squads' test metadata YAML lives.
@@ -256,6 +260,11 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		problems = append(problems, s.resolve(&cfg, getenv)...)
 	}
 	problems = append(problems, cfg.validate()...)
+	if len(problems) == 0 {
+		if err := cfg.Resolve(); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	if len(problems) > 0 {
 		return cfg, &Error{Problems: problems}
 	}

@@ -296,3 +296,28 @@ func TestAggregatesSchedule(t *testing.T) {
 		})
 	}
 }
+
+// Resolve fills the defaults that depend on other keys and compiles the
+// patterns once; consumers read the results.
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	c.Gitea.BotLogin = "qam-openqa-review"
+	no := false
+	c.Gitea.Repos = []Repo{
+		{Name: "products/SLFO", BuildReady: BuildReady{Review: &ReviewSignal{User: "bot", Body: "^Build successful"}}},
+		{Name: "products/Other", SkipDrafts: &no},
+	}
+	require.NoError(t, c.Resolve())
+	require.Equal(t, "review", c.Gitea.Approval.Mode)
+	require.Equal(t, "qam-openqa-review", c.Gitea.Approval.ReviewBot, "the review bot defaults to the bot login")
+	require.True(t, c.Gitea.Repos[0].SkipsDrafts())
+	require.True(t, *c.Gitea.Repos[0].SkipDrafts, "resolved, not left nil")
+	require.False(t, c.Gitea.Repos[1].SkipsDrafts())
+	require.True(t, c.Gitea.Repos[0].BuildReady.Review.BodyPattern.MatchString("Build successful: all green"))
+	require.True(t, c.OpenQA.DevGroups.MatchString("Development: SLE 16"))
+	require.NoError(t, c.Resolve(), "idempotent")
+
+	c.OpenQA.DevGroupPattern = "("
+	require.ErrorContains(t, c.Resolve(), "openqa.dev_group_pattern")
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -103,11 +102,11 @@ func (w *EvaluateWorker) verdict(ctx context.Context, p *store.Pull, runs []stor
 	if len(runs) == 0 {
 		rc, _ := w.deps.Config.Repo(p.Repo)
 		return gate.WaitingVerdict(gate.Waiting{HeadSHA: p.HeadSHA, BuildReady: p.BuildSHA == p.HeadSHA,
-			Draft: p.Draft && (rc.SkipDrafts == nil || *rc.SkipDrafts)}), nil
+			Draft: p.Draft && rc.SkipsDrafts()}), nil
 	}
 	in := gate.VerdictInput{
 		Pull:            gate.Pull{Repo: p.Repo, Number: p.Number, HeadSHA: p.HeadSHA, Base: p.BaseBranch, HTMLURL: p.HTMLURL},
-		DevGroupPattern: w.devGroups(ctx),
+		DevGroupPattern: w.deps.Config.OpenQA.DevGroups,
 		DevParentGroups: w.deps.Config.OpenQA.DevParentGroups,
 	}
 	keys := map[int64]string{}
@@ -215,19 +214,6 @@ func acceptancesByJob(accepts []store.JobAcceptance) map[int64]*gate.CommentAcce
 		}
 	}
 	return out
-}
-
-func (w *EvaluateWorker) devGroups(ctx context.Context) *regexp.Regexp {
-	pat := w.deps.Config.OpenQA.DevGroupPattern
-	if pat == "" {
-		return nil
-	}
-	re, err := regexp.Compile(pat)
-	if err != nil {
-		w.deps.Logger.WarnContext(ctx, "openqa.dev_group_pattern does not compile; using the default", "pattern", pat, "error", err)
-		return nil
-	}
-	return re
 }
 
 // verdictReason is the one line kept beside the verdict: the first reason,

@@ -117,7 +117,7 @@ func pollRepo(ctx context.Context, deps Deps, rc config.Repo) ([]driftItem, int,
 	for i := range ours {
 		known[ours[i].Number] = &ours[i]
 	}
-	skipDrafts := rc.SkipDrafts == nil || *rc.SkipDrafts
+	skipDrafts := rc.SkipsDrafts()
 	var items []driftItem
 	var waiting []forge.Pull
 	seen := make(map[int64]bool, len(listed))

@@ -62,14 +62,7 @@ func (w *ReportWorker) work(ctx context.Context, job *river.Job[ReportArgs]) err
 	}
 	r := &reporter{deps: w.deps, p: p, v: v, log: log, sha: a.SHA,
 		dashboard: gate.DashboardURL(w.deps.Config.PublicURL, p.Repo, p.Number)}
-	r.mode = w.deps.Config.Gitea.Approval.Mode
-	if r.mode == "" {
-		r.mode = gate.ApprovalModeReview
-	}
-	r.reviewBot = w.deps.Config.Gitea.Approval.ReviewBot
-	if r.reviewBot == "" {
-		r.reviewBot = w.deps.Config.Gitea.BotLogin
-	}
+	r.mode, r.reviewBot = w.deps.Config.Gitea.Approval.Mode, w.deps.Config.Gitea.Approval.ReviewBot
 	for _, step := range []func(context.Context) error{r.dismissals, r.status, r.feedback, r.summary} {
 		if err := step(ctx); errors.Is(err, errHeadMoved) {
 			return nil // the sync of the new head decides what comes next

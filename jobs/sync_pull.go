@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -92,7 +91,7 @@ func (w *SyncPullWorker) work(ctx context.Context, job *river.Job[SyncPullArgs])
 				log.InfoContext(ctx, "build ready", "signal", facts.buildSignal)
 			}
 		}
-		skipDraft := p.Draft && (repoCfg.SkipDrafts == nil || *repoCfg.SkipDrafts)
+		skipDraft := p.Draft && repoCfg.SkipsDrafts()
 		if facts.gated && facts.buildSignal != "" && !skipDraft {
 			if _, err := InsertDebounced(ctx, client, tx, ScheduleArgs{Repo: p.Repo, Number: p.Number, SHA: p.HeadSHA}); err != nil {
 				return err
@@ -207,13 +206,10 @@ func isGated(r config.Reviewer, bots []string, reviews []forge.Review, head stri
 
 // reviewSignal finds the staging bot's "Build successful" review of head.
 func reviewSignal(sig *config.ReviewSignal, reviews []forge.Review, head string) string {
-	if sig == nil {
-		return ""
+	if sig == nil || sig.BodyPattern == nil {
+		return "" // an unresolved configuration (config.Resolve) has no signal
 	}
-	body, err := regexp.Compile(sig.Body)
-	if err != nil {
-		return ""
-	}
+	body := sig.BodyPattern
 	for _, rv := range reviews {
 		if strings.EqualFold(rv.User, sig.User) && rv.State == forge.ReviewApproved && !rv.Dismissed &&
 			strings.EqualFold(rv.CommitID, head) && body.MatchString(strings.TrimSpace(rv.Body)) {
