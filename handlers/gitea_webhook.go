@@ -67,12 +67,16 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		markLogged(r)
-		deliveryID := firstHeader(r.Header, "X-Gitea-Delivery", "X-Gogs-Delivery", "X-GitHub-Delivery")
-		eventType := firstHeader(r.Header, "X-Gitea-Event-Type", "X-Gogs-Event-Type", "X-GitHub-Event-Type")
+		rawID := firstHeader(r.Header, "X-Gitea-Delivery", "X-Gogs-Delivery", "X-GitHub-Delivery")
+		rawType := firstHeader(r.Header, "X-Gitea-Event-Type", "X-Gogs-Event-Type", "X-GitHub-Event-Type")
 		event := firstHeader(r.Header, "X-Gitea-Event", "X-Gogs-Event", "X-GitHub-Event")
-		if eventType == "" {
-			eventType = coarseEventTypes[event]
+		if rawType == "" {
+			rawType = coarseEventTypes[event]
 		}
+		// Logs and answers show the headers escaped and cut; the raw values
+		// go to the row, which MakeStorable checks.
+		deliveryID := store.ShownText(rawID, store.MaxDeliveryIDLen)
+		eventType := store.ShownText(rawType, store.MaxFieldLen)
 		log := d.Logger.With("source", "gitea", "delivery", deliveryID, "event_type", eventType,
 			"request_id", middleware.GetReqID(r.Context()))
 		finish := func(outcome string, status int, v any, level slog.Level, msg string, attrs ...any) {
@@ -107,25 +111,31 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 			fail(outcomeBadSignature, http.StatusUnauthorized, slog.LevelWarn, "missing or wrong signature")
 			return
 		}
-		if deliveryID == "" {
+		if rawID == "" {
 			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "missing header X-Gitea-Delivery")
 			return
 		}
 
 		row := &store.Delivery{
 			Source:     "gitea",
-			DeliveryID: deliveryID,
+			DeliveryID: rawID,
 			Event:      event,
-			EventType:  eventType,
+			EventType:  rawType,
 			Headers:    storableHeaders(r.Header),
 			Body:       body,
 			Outcome:    store.OutcomeAccepted,
 		}
-		ev, perr := parseGiteaEvent(&d.Config, eventType, body)
+		ev, perr := parseGiteaEvent(&d.Config, rawType, body)
 		fillDelivery(row, ev)
 		var bad *badPayload
+		if problems := row.MakeStorable(); len(problems) > 0 {
+			// Input PostgreSQL cannot hold as it is: stored escaped, refused.
+			bad = &badPayload{strings.Join(problems, "; ")}
+		} else {
+			errors.As(perr, &bad)
+		}
 		switch {
-		case errors.As(perr, &bad):
+		case bad != nil:
 			row.Outcome, row.Reason = store.OutcomeBadRequest, bad.msg
 		case ev.Ignored != "":
 			row.Outcome, row.Reason = store.OutcomeIgnored, ev.Ignored
@@ -134,6 +144,12 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
 		defer cancel()
 		res, err := d.Ingest.Accept(ctx, row, ev.Intent)
+		if store.IsUnstorable(err) {
+			// A class of input MakeStorable does not know yet: still the
+			// sender's problem, and retrying cannot help.
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "the delivery cannot be stored: "+store.ShownText(err.Error(), 500))
+			return
+		}
 		if err != nil {
 			// The database is down or slow: Gitea will record a failed
 			// delivery, and the poller will catch up on what it said.
@@ -143,10 +159,11 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 		}
 		attrs := []any{"repo", row.Repo, "number", row.Number, "action", row.Action}
 		switch {
+		case bad != nil:
+			// Refused again when it is a duplicate: the same input gets the same answer.
+			finish(outcomeBadRequest, http.StatusBadRequest, errorBody{Error: bad.msg, Delivery: deliveryID}, slog.LevelWarn, "delivery rejected", append(attrs, "error", bad.msg, "duplicate", res.Duplicate)...)
 		case res.Duplicate:
 			finish(outcomeDuplicate, http.StatusAccepted, giteaAck{Delivery: deliveryID, Duplicate: true}, slog.LevelInfo, "delivery is a duplicate", attrs...)
-		case bad != nil:
-			finish(outcomeBadRequest, http.StatusBadRequest, errorBody{Error: bad.msg, Delivery: deliveryID}, slog.LevelWarn, "delivery rejected", append(attrs, "error", bad.msg)...)
 		case ev.Ignored != "":
 			finish(outcomeIgnored, http.StatusAccepted, giteaAck{Delivery: deliveryID, Ignored: ev.Ignored}, slog.LevelInfo, "delivery ignored", append(attrs, "reason", ev.Ignored)...)
 		default:

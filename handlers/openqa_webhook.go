@@ -120,7 +120,6 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 		}
 		event = eventType
 		deliveryID := openqaDeliveryID(r.Header, jobID, body)
-		log = log.With("delivery", deliveryID, "openqa_job", jobID, "event_type", eventType)
 		row := &store.Delivery{
 			Source:     "openqa",
 			DeliveryID: deliveryID,
@@ -131,13 +130,29 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 			Body:       body,
 			Outcome:    store.OutcomeAccepted,
 		}
+		problems := row.MakeStorable()
+		if len(problems) > 0 {
+			// Stored escaped for an operator to see, and refused: a poison
+			// callback must not be retried for ever.
+			row.Outcome, row.Reason = store.OutcomeBadRequest, strings.Join(problems, "; ")
+		}
+		deliveryID = row.DeliveryID
+		log = log.With("delivery", deliveryID, "openqa_job", jobID, "event_type", eventType)
 		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
 		defer cancel()
 		res, err := d.Ingest.Accept(ctx, row, jobs.Intent{OpenQAJob: jobID})
+		if store.IsUnstorable(err) {
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "the callback cannot be stored: "+store.ShownText(err.Error(), 500), deliveryID)
+			return
+		}
 		if err != nil {
 			// openQA's hook script turns this into exit 142: it tries again.
 			fail(outcomeError, http.StatusServiceUnavailable, slog.LevelError, "could not store the callback; try again", deliveryID)
 			log.Error("store callback", "error", err)
+			return
+		}
+		if len(problems) > 0 {
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, row.Reason, deliveryID)
 			return
 		}
 		if res.Duplicate {
@@ -168,6 +183,10 @@ func replayOpenQA(w http.ResponseWriter, r *http.Request, d Deps, orig *store.De
 		Body:       orig.Body,
 		Outcome:    store.OutcomeAccepted,
 		ReplayOf:   &orig.ID,
+	}
+	if problems := row.MakeStorable(); len(problems) > 0 {
+		writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+strings.Join(problems, "; "), orig.DeliveryID)
+		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
 	defer cancel()
