@@ -57,6 +57,9 @@ type giteaAck struct {
 	Jobs      []int64 `json:"jobs,omitempty"`
 	Duplicate bool    `json:"duplicate,omitempty"`
 	Ignored   string  `json:"ignored,omitempty"`
+	// IDReused says that the id was stored already with another body; this
+	// body is stored (and acted on) under Delivery, "<id>#<body hash>".
+	IDReused bool `json:"id_reused,omitempty"`
 }
 
 // handleGiteaWebhook receives Gitea deliveries. It answers 202 only after the
@@ -158,6 +161,10 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 			return
 		}
 		attrs := []any{"repo", row.Repo, "number", row.Number, "action", row.Action}
+		if row.IDReused {
+			log.Warn("delivery id reused with another body: stored under a new id", "stored_as", row.DeliveryID)
+			deliveryID = row.DeliveryID
+		}
 		switch {
 		case bad != nil:
 			// Refused again when it is a duplicate: the same input gets the same answer.
@@ -165,9 +172,9 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 		case res.Duplicate:
 			finish(outcomeDuplicate, http.StatusAccepted, giteaAck{Delivery: deliveryID, Duplicate: true}, slog.LevelInfo, "delivery is a duplicate", attrs...)
 		case ev.Ignored != "":
-			finish(outcomeIgnored, http.StatusAccepted, giteaAck{Delivery: deliveryID, Ignored: ev.Ignored}, slog.LevelInfo, "delivery ignored", append(attrs, "reason", ev.Ignored)...)
+			finish(outcomeIgnored, http.StatusAccepted, giteaAck{Delivery: deliveryID, Ignored: ev.Ignored, IDReused: row.IDReused}, slog.LevelInfo, "delivery ignored", append(attrs, "reason", ev.Ignored)...)
 		default:
-			ack := giteaAck{Delivery: deliveryID, Jobs: res.JobIDs}
+			ack := giteaAck{Delivery: deliveryID, Jobs: res.JobIDs, IDReused: row.IDReused}
 			if len(res.JobIDs) > 0 {
 				ack.Job = &res.JobIDs[0]
 			}

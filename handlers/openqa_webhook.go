@@ -53,12 +53,14 @@ func parseOpenQAEvent(body []byte) (jobID int64, eventType, result string, err e
 	return 0, "", "", errors.New(`body has no positive "id" (or "job_id")`)
 }
 
-// openqaDeliveryID names a callback: the sender's request id when it sends
-// one, else the job and a hash of the body, so that an exact duplicate (an
-// answer lost on the way, a retried hook) collapses into one delivery.
+// openqaDeliveryID names a callback: the job and the sender's
+// X-Qemgate-Delivery when it sends one, else the job and a hash of the body,
+// so that an exact duplicate (an answer lost on the way, a retried hook)
+// collapses into one delivery. A proxy's X-Request-Id is only stored: it
+// is not the sender's and may repeat across jobs.
 func openqaDeliveryID(h http.Header, jobID int64, body []byte) string {
-	if id := firstHeader(h, "X-Qemgate-Delivery", "X-Request-Id"); id != "" && len(id) <= 200 {
-		return id
+	if id := firstHeader(h, "X-Qemgate-Delivery"); id != "" {
+		return fmt.Sprintf("job-%d/%s", jobID, id)
 	}
 	sum := sha256.Sum256(body)
 	return fmt.Sprintf("job-%d-%s", jobID, hex.EncodeToString(sum[:])[:16])
@@ -70,6 +72,7 @@ type openqaAck struct {
 	OpenQAJob int64   `json:"openqa_job"`
 	Jobs      []int64 `json:"jobs,omitempty"`
 	Duplicate bool    `json:"duplicate,omitempty"`
+	IDReused  bool    `json:"id_reused,omitempty"`
 }
 
 // handleOpenQAWebhook receives job-done callbacks from openQA's hook script
@@ -160,7 +163,10 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 				slog.LevelInfo, "callback is a duplicate")
 			return
 		}
-		finish(outcomeAccepted, http.StatusAccepted, openqaAck{Delivery: deliveryID, OpenQAJob: jobID, Jobs: res.JobIDs},
+		if row.IDReused {
+			log.Warn("delivery id reused with another body: stored under a new id", "stored_as", row.DeliveryID)
+		}
+		finish(outcomeAccepted, http.StatusAccepted, openqaAck{Delivery: row.DeliveryID, OpenQAJob: jobID, Jobs: res.JobIDs, IDReused: row.IDReused},
 			slog.LevelInfo, "callback accepted", "result", result, "jobs", res.JobIDs)
 	}
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +34,9 @@ type Delivery struct {
 	Reason     string            `json:"reason,omitempty"`
 	JobIDs     []int64           `json:"job_ids"`
 	ReplayOf   *int64            `json:"replay_of,omitempty"`
+	// IDReused is set by InsertDelivery when the sender's id was stored
+	// already with another body: the row is stored under ReusedID(id, body).
+	IDReused bool `json:"-"`
 }
 
 // Delivery outcomes as stored.
@@ -44,9 +49,37 @@ const (
 const deliveryColumns = `id, source, delivery_id, event, event_type, action, repo, number, sha, sender,
 	headers, body, received_at, outcome, reason, job_ids, replay_of`
 
-// InsertDelivery stores d unless a delivery with the same source and id is
-// already stored; inserted says which. On insert d.ID and d.ReceivedAt are set.
+// InsertDelivery stores d unless the same delivery is already stored;
+// inserted says which. A duplicate is the same source, id and body: an id
+// stored already with another body is stored again under ReusedID, and
+// d.DeliveryID and d.IDReused say so, so that no body is dropped unseen. On
+// insert d.ID and d.ReceivedAt are set.
 func InsertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, err error) {
+	inserted, err = insertDelivery(ctx, db, d)
+	if inserted || err != nil {
+		return inserted, err
+	}
+	var same bool
+	err = db.QueryRow(ctx, `SELECT sha256(body) = sha256($3::bytea) FROM deliveries WHERE source = $1 AND delivery_id = $2`,
+		d.Source, d.DeliveryID, d.Body).Scan(&same)
+	if err != nil {
+		return false, fmt.Errorf("compare delivery %s/%s: %w", d.Source, d.DeliveryID, err)
+	}
+	if same {
+		return false, nil
+	}
+	d.DeliveryID, d.IDReused = ReusedID(d.DeliveryID, d.Body), true
+	return insertDelivery(ctx, db, d)
+}
+
+// ReusedID is the id under which a delivery is stored whose sender's id was
+// stored already with another body: the id and a hash of the body.
+func ReusedID(id string, body []byte) string {
+	sum := sha256.Sum256(body)
+	return id + "#" + hex.EncodeToString(sum[:8])
+}
+
+func insertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, err error) {
 	headers, err := json.Marshal(d.Headers)
 	if err != nil {
 		return false, err
