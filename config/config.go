@@ -130,6 +130,10 @@ type Metadata struct {
 // Webhooks bounds what the receivers accept.
 type Webhooks struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// MaxInflightBytes bounds the webhook bodies all receivers hold at once
+	// before they are verified, so that strangers cannot make the process
+	// hold more.
+	MaxInflightBytes int64 `yaml:"max_inflight_bytes" json:"max_inflight_bytes"`
 }
 
 // Poll sets the reconciliation intervals.
@@ -209,7 +213,7 @@ func Default() Config {
 		},
 		OpenQA:     OpenQA{DevGroupPattern: "Devel|Test", Timeout: Duration(30 * time.Second)},
 		Metadata:   Metadata{ReloadInterval: Duration(5 * time.Minute)},
-		Webhooks:   Webhooks{MaxBodyBytes: 10 << 20},
+		Webhooks:   Webhooks{MaxBodyBytes: 1 << 20, MaxInflightBytes: 16 << 20},
 		Poll:       Poll{Gitea: Duration(5 * time.Minute), OpenQA: Duration(5 * time.Minute), OpenQAStaleAfter: Duration(30 * time.Minute)},
 		Retention:  Retention{Deliveries: Duration(30 * 24 * time.Hour)},
 		Aggregates: Aggregates{Schedule: "0 2 * * *"},
@@ -311,6 +315,9 @@ func (c *Config) validate() []string {
 	}
 	if c.Webhooks.MaxBodyBytes <= 0 {
 		add("QEMGATE_WEBHOOKS_MAX_BODY_BYTES: %d must be positive", c.Webhooks.MaxBodyBytes)
+	}
+	if c.Webhooks.MaxInflightBytes < c.Webhooks.MaxBodyBytes {
+		add("QEMGATE_WEBHOOKS_MAX_INFLIGHT_BYTES: %d must be at least webhooks.max_body_bytes (%d)", c.Webhooks.MaxInflightBytes, c.Webhooks.MaxBodyBytes)
 	}
 	positive := func(key string, d Duration) {
 		if d <= 0 {

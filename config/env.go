@@ -103,6 +103,14 @@ var envVars = []envVar{
 		c.Webhooks.MaxBodyBytes = n
 		return nil
 	}},
+	{"QEMGATE_WEBHOOKS_MAX_INFLIGHT_BYTES", "webhook bodies held at once, before verification", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		c.Webhooks.MaxInflightBytes = n
+		return nil
+	}},
 	{"QEMGATE_POLL_GITEA", "interval of the Gitea reconciliation", duration(func(c *Config) *Duration { return &c.Poll.Gitea })},
 	{"QEMGATE_POLL_OPENQA", "interval of the openQA reconciliation", duration(func(c *Config) *Duration { return &c.Poll.OpenQA })},
 	{"QEMGATE_POLL_OPENQA_STALE_AFTER", "unfinished jobs older than this are polled", duration(func(c *Config) *Duration { return &c.Poll.OpenQAStaleAfter })},

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -22,6 +21,7 @@ const (
 	outcomeBadSignature = "bad_signature"
 	outcomeBadRequest   = "bad_request"
 	outcomeTooLarge     = "too_large"
+	outcomeBusy         = "busy"
 	outcomeError        = "error"
 )
 
@@ -66,7 +66,6 @@ type giteaAck struct {
 // delivery and the job it implies are committed together.
 func handleGiteaWebhook(d Deps) http.HandlerFunc {
 	secrets := d.Config.Gitea.WebhookSecrets
-	maxBody := d.Config.Webhooks.MaxBodyBytes
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		markLogged(r)
@@ -96,21 +95,27 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 			finish(outcome, status, errorBody{Error: msg, Delivery: deliveryID}, level, "delivery rejected", "error", msg)
 		}
 
-		if r.ContentLength > maxBody {
-			fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit")
+		// A stranger without a signature is refused before the body is read.
+		sig, signed := giteaSignature(r.Header)
+		if !signed || len(secrets) == 0 {
+			fail(outcomeBadSignature, http.StatusUnauthorized, slog.LevelWarn, "missing or wrong signature")
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit")
-				return
-			}
+		body, release, err := d.bodies.read(w, r)
+		switch {
+		case errors.Is(err, errTooLarge):
+			fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit")
+			return
+		case errors.Is(err, errBusy):
+			w.Header().Set("Retry-After", "1")
+			fail(outcomeBusy, http.StatusServiceUnavailable, slog.LevelWarn, "too many deliveries in flight; try again")
+			return
+		case err != nil:
 			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "could not read the body: "+err.Error())
 			return
 		}
-		if !verifyGiteaSignature(secrets, r.Header, body) {
+		defer release()
+		if !verifyGiteaSignature(secrets, sig, body) {
 			fail(outcomeBadSignature, http.StatusUnauthorized, slog.LevelWarn, "missing or wrong signature")
 			return
 		}

@@ -38,7 +38,7 @@ func NewMetrics() *Metrics {
 		}, []string{"route"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qemgate_webhook_deliveries_total",
-			Help: "Webhook deliveries received, by source, event type and outcome (accepted, duplicate, ignored, bad_signature, bad_request, too_large, error).",
+			Help: "Webhook deliveries received, by source, event type and outcome (accepted, duplicate, ignored, bad_signature, bad_request, too_large, busy, error).",
 		}, []string{"source", "event", "outcome"}),
 		ingestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "qemgate_webhook_ingest_duration_seconds",

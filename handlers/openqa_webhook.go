@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -80,7 +79,6 @@ type openqaAck struct {
 // the delivery and the sync job it implies are committed together.
 func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 	token := d.Config.OpenQA.CallbackToken
-	maxBody := d.Config.Webhooks.MaxBodyBytes
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		markLogged(r)
@@ -102,20 +100,20 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 			fail(outcomeBadSignature, http.StatusUnauthorized, slog.LevelWarn, "missing or wrong bearer token", "")
 			return
 		}
-		if r.ContentLength > maxBody {
+		body, release, err := d.bodies.read(w, r)
+		switch {
+		case errors.Is(err, errTooLarge):
 			fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit", "")
 			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit", "")
-				return
-			}
+		case errors.Is(err, errBusy):
+			w.Header().Set("Retry-After", "1")
+			fail(outcomeBusy, http.StatusServiceUnavailable, slog.LevelWarn, "too many deliveries in flight; try again", "")
+			return
+		case err != nil:
 			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "could not read the body: "+err.Error(), "")
 			return
 		}
+		defer release()
 		jobID, eventType, result, perr := parseOpenQAEvent(body)
 		if perr != nil {
 			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, perr.Error(), "")

@@ -27,6 +27,8 @@ type Deps struct {
 	Ready func(ctx context.Context) (map[string]string, error)
 	// RiverUI is mounted at /admin/river/ when set.
 	RiverUI http.Handler
+
+	bodies *bodyLimiter // shared by the receivers; made by NewServer
 }
 
 // Ingester stores a delivery together with the work it implies; it is
@@ -47,6 +49,7 @@ func NewServer(d Deps) http.Handler {
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path, "")
 	})
+	d.bodies = newBodyLimiter(d.Config.Webhooks.MaxInflightBytes, d.Config.Webhooks.MaxBodyBytes)
 	routes(r, d)
 	return r
 }

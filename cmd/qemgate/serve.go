@@ -127,7 +127,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// Headers are read before anything is authenticated; ours and
+		// Gitea's are a few hundred bytes (Go's default allows 1 MiB).
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
