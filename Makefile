@@ -10,9 +10,15 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 
 .PHONY: run test build lint bench bench-ingest sandbox fmt clean
 
+# The example configuration holds no secrets: `make run` generates throwaway
+# ones and prints them (scripts/dev-secrets.sh). Your own CONFIG gets none.
+ifeq ($(CONFIG),deploy/qemgate.example.yaml)
+DEV_SECRETS := scripts/dev-secrets.sh
+endif
+
 ## run: start qemgate with the example config (and a throwaway PostgreSQL when QEMGATE_DATABASE_URL is unset)
 run: build
-	scripts/pg.sh QEMGATE_DATABASE_URL bin/qemgate serve --config $(CONFIG)
+	$(DEV_SECRETS) scripts/pg.sh QEMGATE_DATABASE_URL bin/qemgate serve --config $(CONFIG)
 
 ## test: run every test against a real PostgreSQL (QEMGATE_TEST_DATABASE_URL, or a throwaway one)
 test:

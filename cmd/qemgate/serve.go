@@ -88,7 +88,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if !ok {
 		return 2
 	}
+	if problems := cfg.ServeProblems(); len(problems) > 0 {
+		fmt.Fprintf(stderr, "qemgate serve: %v\n", &config.Error{Problems: problems})
+		return 2
+	}
 	logger := newLogger(stdout, cfg.LogLevel)
+	for name, off := range map[string]bool{"gitea webhooks": cfg.Webhooks.GiteaDisabled, "openqa callbacks": cfg.Webhooks.OpenQADisabled, "admin API": cfg.AdminDisabled} {
+		if off {
+			logger.Warn("switched off by the configuration: its routes answer 404", "receiver", name)
+		}
+	}
 	if err := serve(ctx, cfg, logger); err != nil {
 		logger.Error("qemgate stopped with an error", "error", err)
 		return 1
