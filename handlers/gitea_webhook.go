@@ -80,7 +80,7 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 		deliveryID := store.ShownText(rawID, store.MaxDeliveryIDLen)
 		eventType := store.ShownText(rawType, store.MaxFieldLen)
 		log := d.Logger.With("source", "gitea", "delivery", deliveryID, "event_type", eventType,
-			"request_id", middleware.GetReqID(r.Context()))
+			"request_id", middleware.GetReqID(r.Context()), "client_request_id", clientRequestID(r.Context()))
 		finish := func(outcome string, status int, v any, level slog.Level, msg string, attrs ...any) {
 			label := eventType
 			if _, known := giteaRoutes[eventType]; !known {

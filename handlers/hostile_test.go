@@ -3,9 +3,12 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -158,4 +161,120 @@ func metricsText(t *testing.T, h http.Handler) string {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	return rec.Body.String()
+}
+
+// The decisions on odd signatures and credentials, one answer each.
+func TestGiteaSignatureDecisions(t *testing.T) {
+	t.Parallel()
+	opened := fixture.GiteaDelivery(t, "pull_request_opened")
+	good := sign(fixtureSecret, opened.Body)
+	tests := []struct {
+		name   string
+		edit   func(*http.Request)
+		status int
+	}{
+		{"upper-case hex is hex", func(r *http.Request) { r.Header.Set("X-Gitea-Signature", strings.ToUpper(good)) }, 202},
+		{"X-Hub-Signature-256 alone", func(r *http.Request) {
+			r.Header.Del("X-Gitea-Signature")
+			r.Header.Set("X-Hub-Signature-256", "sha256="+good)
+		}, 202},
+		{"X-Hub-Signature-256 without its sha256= prefix", func(r *http.Request) {
+			r.Header.Del("X-Gitea-Signature")
+			r.Header.Set("X-Hub-Signature-256", good)
+		}, 401},
+		{"X-Gitea-Signature twice, the first right", func(r *http.Request) {
+			r.Header["X-Gitea-Signature"] = []string{good, strings.Repeat("0", 64)}
+		}, 401},
+		{"X-Gitea-Signature twice, both right", func(r *http.Request) {
+			r.Header["X-Gitea-Signature"] = []string{good, good}
+		}, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, _ := setup(t)
+			rec := replay(h, opened, tt.edit)
+			require.Equal(t, tt.status, rec.Code, rec.Body.String())
+		})
+	}
+}
+
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	t.Parallel()
+	h, _ := setup(t, withCallbackToken)
+	for _, auth := range []string{"Bearer " + adminToken, "bearer " + adminToken, "BEARER  " + adminToken} {
+		rec := adminRequest(h, http.MethodGet, "/admin/deliveries", "")
+		require.Equal(t, http.StatusUnauthorized, rec.Code)
+		req := httptest.NewRequest(http.MethodGet, "/admin/deliveries", nil)
+		req.Header.Set("Authorization", auth)
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, auth)
+	}
+	require.Equal(t, http.StatusAccepted, postOpenQA(h, `{"id": 9}`, "bearer "+callbackToken).Code)
+	require.Equal(t, http.StatusUnauthorized, postOpenQA(h, `{"id": 9}`, "Basic "+callbackToken).Code)
+	req := httptest.NewRequest(http.MethodGet, "/admin/deliveries", nil)
+	req.Header["Authorization"] = []string{"Bearer " + adminToken, "Bearer " + adminToken}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusUnauthorized, rec.Code, "Authorization given twice is refused")
+}
+
+// The request id in our logs and answers is ours; the client's is kept
+// apart, escaped.
+func TestRequestIDIsOurs(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	var mu sync.Mutex
+	cfg := testConfig()
+	h := NewServer(Deps{
+		Config:  cfg,
+		Logger:  slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Metrics: NewMetrics(),
+		Ready:   func(context.Context) (map[string]string, error) { return nil, nil },
+	})
+	ids := map[string]bool{}
+	for range 2 {
+		req := httptest.NewRequest(http.MethodGet, "/livez", nil)
+		req.Header.Set("X-Request-Id", "spoofed\x00")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		id := rec.Header().Get("X-Request-Id")
+		require.NotEmpty(t, id)
+		require.NotContains(t, id, "spoofed")
+		ids[id] = true
+	}
+	require.Len(t, ids, 2, "every request has its own id")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Contains(t, logs.String(), `"client_request_id":"spoofed\\x00"`)
+	require.NotContains(t, logs.String(), `"request_id":"spoofed`)
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func TestStaticServesFilesOnly(t *testing.T) {
+	t.Parallel()
+	h, _ := setup(t)
+	for path, want := range map[string]int{
+		"/static/dashboard.css":      200,
+		"/static/":                   404,
+		"/static/../static/":         404,
+		"/static/nope.js":            404,
+		"/static/dashboard.css/":     301, // to the file
+		"/static/%2e%2e/handlers.go": 404,
+	} {
+		rec := adminRequest(h, http.MethodGet, path, "")
+		require.Equal(t, want, rec.Code, path)
+		require.NotContains(t, rec.Body.String(), "<pre>", "%s: no directory listing", path)
+	}
 }

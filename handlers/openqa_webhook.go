@@ -82,7 +82,7 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		markLogged(r)
-		log := d.Logger.With("source", "openqa", "request_id", middleware.GetReqID(r.Context()))
+		log := d.Logger.With("source", "openqa", "request_id", middleware.GetReqID(r.Context()), "client_request_id", clientRequestID(r.Context()))
 		event := "other"
 		finish := func(outcome string, status int, v any, level slog.Level, msg string, attrs ...any) {
 			d.Metrics.deliveries.WithLabelValues("openqa", event, outcome).Inc()
@@ -94,8 +94,8 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 			finish(outcome, status, errorBody{Error: msg, Delivery: delivery}, level, "callback rejected", "error", msg)
 		}
 
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || !equalToken(strings.TrimSpace(got), token) {
+		got, ok := bearerToken(r.Header)
+		if !ok || !equalToken(got, token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="openqa"`)
 			fail(outcomeBadSignature, http.StatusUnauthorized, slog.LevelWarn, "missing or wrong bearer token", "")
 			return

@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/jobs"
@@ -40,7 +39,7 @@ type Ingester interface {
 // NewServer returns the root handler.
 func NewServer(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID)
+	r.Use(requestID)
 	r.Use(recoverer(d.Logger))
 	r.Use(instrument(d.Metrics, d.Logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -70,6 +70,21 @@ func equalToken(got, want string) bool {
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
+// bearerToken returns the credentials of "Authorization: Bearer <token>".
+// The scheme is matched case-insensitively, as RFC 7235 says; the header
+// must be given once.
+func bearerToken(h http.Header) (string, bool) {
+	v := h.Values("Authorization")
+	if len(v) != 1 {
+		return "", false
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(v[0]), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
 // requireBearer lets a request through only with "Authorization: Bearer <token>".
 func requireBearer(token, realm string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -78,8 +93,8 @@ func requireBearer(token, realm string) func(http.Handler) http.Handler {
 				writeError(w, r, http.StatusUnauthorized, realm+" API disabled: no token is configured", "")
 				return
 			}
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || !equalToken(strings.TrimSpace(got), token) {
+			got, ok := bearerToken(r.Header)
+			if !ok || !equalToken(got, token) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`"`)
 				writeError(w, r, http.StatusUnauthorized, "missing or wrong bearer token", "")
 				return
