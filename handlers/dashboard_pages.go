@@ -7,8 +7,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"strconv"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
