@@ -8,15 +8,28 @@ TESTFLAGS ?= -race -timeout 8m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test build lint bench bench-ingest sandbox fmt clean
+.PHONY: run test fuzz build lint bench bench-ingest sandbox fmt clean
+
+# The example configuration holds no secrets: `make run` generates throwaway
+# ones and prints them (scripts/dev-secrets.sh). Your own CONFIG gets none.
+ifeq ($(CONFIG),deploy/qemgate.example.yaml)
+DEV_SECRETS := scripts/dev-secrets.sh
+endif
 
 ## run: start qemgate with the example config (and a throwaway PostgreSQL when QEMGATE_DATABASE_URL is unset)
 run: build
-	scripts/pg.sh QEMGATE_DATABASE_URL bin/qemgate serve --config $(CONFIG)
+	$(DEV_SECRETS) scripts/pg.sh QEMGATE_DATABASE_URL bin/qemgate serve --config $(CONFIG)
 
 ## test: run every test against a real PostgreSQL (QEMGATE_TEST_DATABASE_URL, or a throwaway one)
 test:
 	scripts/pg.sh QEMGATE_TEST_DATABASE_URL $(GO) test $(TESTFLAGS) $(PKGS)
+
+FUZZTIME     ?= 30s
+FUZZ_TARGETS ?= FuzzGiteaWebhook FuzzOpenQAWebhook FuzzQueryParameters
+
+## fuzz: each fuzz target for FUZZTIME against a real PostgreSQL (CI runs 30s each; docs/security.md)
+fuzz:
+	GO=$(GO) scripts/pg.sh QEMGATE_TEST_DATABASE_URL scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 ## build: build bin/qemgate
 build:

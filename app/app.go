@@ -115,11 +115,15 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
 
+	ingest := &jobs.Ingest{Store: a.Store, River: a.River, OnRetry: func(sqlstate string, attempt int) {
+		a.Metrics.IngestRetried(sqlstate)
+		logger.Warn("ingest transaction aborted by PostgreSQL; running it again", "sqlstate", sqlstate, "attempt", attempt)
+	}}
 	a.Handler = handlers.NewServer(handlers.Deps{
 		Config:  cfg,
 		Logger:  logger,
 		Store:   a.Store,
-		Ingest:  &jobs.Ingest{Store: a.Store, River: a.River},
+		Ingest:  ingest,
 		Metrics: a.Metrics,
 		Ready:   a.Ready,
 		RiverUI: a.riverUI,

@@ -21,12 +21,15 @@ import (
 
 // Config is the whole effective configuration of one qemgate process.
 type Config struct {
-	Listen          string   `yaml:"listen" json:"listen"`
-	DatabaseURL     string   `yaml:"database_url" json:"database_url"`
-	PublicURL       string   `yaml:"public_url" json:"public_url"`
-	DryRun          bool     `yaml:"dry_run" json:"dry_run"`
-	AdminToken      string   `yaml:"admin_token" json:"admin_token"`
-	AdminTokenFile  string   `yaml:"admin_token_file" json:"admin_token_file"`
+	Listen         string `yaml:"listen" json:"listen"`
+	DatabaseURL    string `yaml:"database_url" json:"database_url"`
+	PublicURL      string `yaml:"public_url" json:"public_url"`
+	DryRun         bool   `yaml:"dry_run" json:"dry_run"`
+	AdminToken     string `yaml:"admin_token" json:"admin_token"`
+	AdminTokenFile string `yaml:"admin_token_file" json:"admin_token_file"`
+	// AdminDisabled switches the admin API off on purpose: serve then
+	// starts without an admin token, and /admin answers 404.
+	AdminDisabled   bool     `yaml:"admin_disabled" json:"admin_disabled"`
 	DatabaseURLFile string   `yaml:"database_url_file" json:"database_url_file"`
 	AutoMigrate     bool     `yaml:"auto_migrate" json:"auto_migrate"`
 	LogLevel        string   `yaml:"log_level" json:"log_level"`
@@ -134,6 +137,14 @@ type Metadata struct {
 // Webhooks bounds what the receivers accept.
 type Webhooks struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// MaxInflightBytes bounds the webhook bodies all receivers hold at once
+	// before they are verified, so that strangers cannot make the process
+	// hold more.
+	MaxInflightBytes int64 `yaml:"max_inflight_bytes" json:"max_inflight_bytes"`
+	// GiteaDisabled and OpenQADisabled switch a receiver off on purpose:
+	// serve then starts without its secret, and the route answers 404.
+	GiteaDisabled  bool `yaml:"gitea_disabled" json:"gitea_disabled"`
+	OpenQADisabled bool `yaml:"openqa_disabled" json:"openqa_disabled"`
 }
 
 // Poll sets the reconciliation intervals.
@@ -220,7 +231,7 @@ func Default() Config {
 		},
 		OpenQA:     OpenQA{DevGroupPattern: "Devel|Test", Timeout: Duration(30 * time.Second)},
 		Metadata:   Metadata{ReloadInterval: Duration(5 * time.Minute)},
-		Webhooks:   Webhooks{MaxBodyBytes: 10 << 20},
+		Webhooks:   Webhooks{MaxBodyBytes: 1 << 20, MaxInflightBytes: 16 << 20},
 		Poll:       Poll{Gitea: Duration(5 * time.Minute), OpenQA: Duration(5 * time.Minute), OpenQAStaleAfter: Duration(30 * time.Minute)},
 		Retention:  Retention{Deliveries: Duration(30 * 24 * time.Hour)},
 		Aggregates: Aggregates{Schedule: "0 2 * * *"},
@@ -328,6 +339,9 @@ func (c *Config) validate() []string {
 	}
 	if c.Webhooks.MaxBodyBytes <= 0 {
 		add("QEMGATE_WEBHOOKS_MAX_BODY_BYTES: %d must be positive", c.Webhooks.MaxBodyBytes)
+	}
+	if c.Webhooks.MaxInflightBytes < c.Webhooks.MaxBodyBytes {
+		add("QEMGATE_WEBHOOKS_MAX_INFLIGHT_BYTES: %d must be at least webhooks.max_body_bytes (%d)", c.Webhooks.MaxInflightBytes, c.Webhooks.MaxBodyBytes)
 	}
 	positive := func(key string, d Duration) {
 		if d <= 0 {

@@ -69,7 +69,8 @@ poll: {gitea: 1m}
 				require.Equal(t, "127.0.0.1:8080", c.Listen)
 				require.Equal(t, "qa/openqa", c.Gitea.StatusContext)
 				require.Equal(t, "review", c.Gitea.Approval.Mode)
-				require.Equal(t, int64(10<<20), c.Webhooks.MaxBodyBytes)
+				require.Equal(t, int64(1<<20), c.Webhooks.MaxBodyBytes)
+				require.Equal(t, int64(16<<20), c.Webhooks.MaxInflightBytes)
 				require.Equal(t, 30*24*time.Hour, c.Retention.Deliveries.D())
 				require.True(t, c.AutoMigrate)
 			},

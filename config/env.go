@@ -74,6 +74,7 @@ var envVars = []envVar{
 	{"QEMGATE_PUBLIC_URL", "external base URL, used in links we post", str(func(c *Config) *string { return &c.PublicURL })},
 	{"QEMGATE_DRY_RUN", "record but never write to Gitea or openQA", boolean(func(c *Config) *bool { return &c.DryRun })},
 	{"QEMGATE_ADMIN_TOKEN", "Bearer token for /admin (secret)", str(func(c *Config) *string { return &c.AdminToken })},
+	{"QEMGATE_ADMIN_DISABLED", "switch the admin API off (serve then needs no admin token)", boolean(func(c *Config) *bool { return &c.AdminDisabled })},
 	{"QEMGATE_AUTO_MIGRATE", "apply migrations when serve starts", boolean(func(c *Config) *bool { return &c.AutoMigrate })},
 	{"QEMGATE_LOG_LEVEL", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 	{"QEMGATE_SHUTDOWN_TIMEOUT", "how long a graceful stop may take", duration(func(c *Config) *Duration { return &c.ShutdownWait })},
@@ -103,6 +104,16 @@ var envVars = []envVar{
 		c.Webhooks.MaxBodyBytes = n
 		return nil
 	}},
+	{"QEMGATE_WEBHOOKS_MAX_INFLIGHT_BYTES", "webhook bodies held at once, before verification", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		c.Webhooks.MaxInflightBytes = n
+		return nil
+	}},
+	{"QEMGATE_WEBHOOKS_GITEA_DISABLED", "switch the Gitea receiver off (serve then needs no webhook secret)", boolean(func(c *Config) *bool { return &c.Webhooks.GiteaDisabled })},
+	{"QEMGATE_WEBHOOKS_OPENQA_DISABLED", "switch the openQA receiver off (serve then needs no callback token)", boolean(func(c *Config) *bool { return &c.Webhooks.OpenQADisabled })},
 	{"QEMGATE_POLL_GITEA", "interval of the Gitea reconciliation", duration(func(c *Config) *Duration { return &c.Poll.Gitea })},
 	{"QEMGATE_POLL_OPENQA", "interval of the openQA reconciliation", duration(func(c *Config) *Duration { return &c.Poll.OpenQA })},
 	{"QEMGATE_POLL_OPENQA_STALE_AFTER", "unfinished jobs older than this are polled", duration(func(c *Config) *Duration { return &c.Poll.OpenQAStaleAfter })},

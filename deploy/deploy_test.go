@@ -719,6 +719,7 @@ func TestSystemdSetupLoads(t *testing.T) {
 	require.Equal(t, "placeholder-gitea-token", cfg.Gitea.Token)
 	require.Equal(t, []string{"placeholder-gitea-webhook-secrets"}, cfg.Gitea.WebhookSecrets)
 	require.Equal(t, env["QEMGATE_PUBLIC_URL"], cfg.PublicURL)
+	require.Empty(t, cfg.ServeProblems(), "the unit gives serve every secret it needs")
 }
 
 // --- Dockerfile ------------------------------------------------------------

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -30,6 +32,10 @@ func handleListDeliveries(d Deps) http.HandlerFunc {
 			Outcome: q.Get("outcome"),
 			Event:   q.Get("event"),
 			Repo:    q.Get("repo"),
+		}
+		if msg := checkDeliveryFilter(f); msg != "" {
+			writeError(w, r, http.StatusBadRequest, msg, "")
+			return
 		}
 		var err error
 		if f.Number, err = optionalInt(q.Get("number")); err != nil {
@@ -120,6 +126,10 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 			ReplayOf:   &orig.ID,
 		}
 		fillDelivery(row, ev)
+		if problems := row.MakeStorable(); len(problems) > 0 {
+			writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+strings.Join(problems, "; "), orig.DeliveryID)
+			return
+		}
 		if ev.Ignored != "" {
 			row.Outcome, row.Reason = store.OutcomeIgnored, ev.Ignored
 		}
@@ -178,6 +188,37 @@ func handleResyncPull(d Deps) http.HandlerFunc {
 		d.Metrics.replays.WithLabelValues("resync").Inc()
 		writeJSON(w, http.StatusAccepted, map[string]any{"delivery": row.DeliveryID, "jobs": nonNilIDs(res.JobIDs)})
 	}
+}
+
+// checkDeliveryFilter refuses filters no stored delivery can match, before
+// the database sees them: a source or outcome that does not exist, text that
+// is not storable.
+func checkDeliveryFilter(f store.DeliveryFilter) string {
+	if f.Source != "" && !slices.Contains([]string{"gitea", "openqa", "admin"}, f.Source) {
+		return fmt.Sprintf("source: %q is not one of gitea, openqa, admin", store.ShownText(f.Source, 50))
+	}
+	if f.Outcome != "" && !slices.Contains([]string{store.OutcomeAccepted, store.OutcomeIgnored, store.OutcomeBadRequest}, f.Outcome) {
+		return fmt.Sprintf("outcome: %q is not one of %s, %s, %s", store.ShownText(f.Outcome, 50), store.OutcomeAccepted, store.OutcomeIgnored, store.OutcomeBadRequest)
+	}
+	for name, v := range map[string]string{"event": f.Event, "repo": f.Repo} {
+		if msg := checkText(name, v); msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+// checkText refuses a query or path parameter that cannot match stored
+// text: a NUL, a control character, invalid UTF-8 or more than
+// store.MaxFieldLen bytes.
+func checkText(name, v string) string {
+	if store.EscapeText(v) != v {
+		return name + ": contains a NUL, a control character or invalid UTF-8"
+	}
+	if len(v) > store.MaxFieldLen {
+		return fmt.Sprintf("%s: longer than %d bytes", name, store.MaxFieldLen)
+	}
+	return ""
 }
 
 func loadDelivery(w http.ResponseWriter, r *http.Request, d Deps) (*store.Delivery, bool) {

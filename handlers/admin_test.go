@@ -180,3 +180,22 @@ func TestAdminResync(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, adminRequest(h, http.MethodPost, "/admin/pulls/other/repo/7/resync", adminToken).Code)
 	require.Equal(t, http.StatusBadRequest, adminRequest(h, http.MethodPost, "/admin/pulls/products/SLFO/x/resync", adminToken).Code)
 }
+
+// A route switched off in the configuration says so with 404, whatever the
+// credentials.
+func TestSwitchedOffRoutes(t *testing.T) {
+	t.Parallel()
+	h, _ := setup(t, func(c *config.Config) {
+		c.Webhooks.GiteaDisabled, c.Webhooks.OpenQADisabled, c.AdminDisabled = true, true, true
+	})
+	for _, tt := range []struct{ method, path, key string }{
+		{http.MethodPost, "/webhooks/gitea", "webhooks.gitea_disabled"},
+		{http.MethodPost, "/webhooks/openqa", "webhooks.openqa_disabled"},
+		{http.MethodGet, "/admin/deliveries", "admin_disabled"},
+		{http.MethodGet, "/admin/river/", "admin_disabled"},
+	} {
+		rec := adminRequest(h, tt.method, tt.path, adminToken)
+		require.Equal(t, http.StatusNotFound, rec.Code, tt.path)
+		require.Contains(t, rec.Body.String(), tt.key, tt.path)
+	}
+}

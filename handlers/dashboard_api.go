@@ -296,6 +296,9 @@ func loadPullDetail(ctx context.Context, d Deps, repo string, number int64) (*pu
 // pullParams reads {owner}/{repo}/{number}.
 func pullParams(r *http.Request) (repo string, number int64, err error) {
 	repo = chi.URLParam(r, "owner") + "/" + chi.URLParam(r, "repo")
+	if msg := checkText("repository", repo); msg != "" {
+		return repo, 0, badRequest{msg}
+	}
 	number, err = strconv.ParseInt(chi.URLParam(r, "number"), 10, 64)
 	if err != nil || number <= 0 {
 		return repo, 0, badRequest{"number: must be a positive whole number"}

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -22,6 +21,7 @@ const (
 	outcomeBadSignature = "bad_signature"
 	outcomeBadRequest   = "bad_request"
 	outcomeTooLarge     = "too_large"
+	outcomeBusy         = "busy"
 	outcomeError        = "error"
 )
 
@@ -57,24 +57,30 @@ type giteaAck struct {
 	Jobs      []int64 `json:"jobs,omitempty"`
 	Duplicate bool    `json:"duplicate,omitempty"`
 	Ignored   string  `json:"ignored,omitempty"`
+	// IDReused says that the id was stored already with another body; this
+	// body is stored (and acted on) under Delivery, "<id>#<body hash>".
+	IDReused bool `json:"id_reused,omitempty"`
 }
 
 // handleGiteaWebhook receives Gitea deliveries. It answers 202 only after the
 // delivery and the job it implies are committed together.
 func handleGiteaWebhook(d Deps) http.HandlerFunc {
 	secrets := d.Config.Gitea.WebhookSecrets
-	maxBody := d.Config.Webhooks.MaxBodyBytes
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		markLogged(r)
-		deliveryID := firstHeader(r.Header, "X-Gitea-Delivery", "X-Gogs-Delivery", "X-GitHub-Delivery")
-		eventType := firstHeader(r.Header, "X-Gitea-Event-Type", "X-Gogs-Event-Type", "X-GitHub-Event-Type")
+		rawID := firstHeader(r.Header, "X-Gitea-Delivery", "X-Gogs-Delivery", "X-GitHub-Delivery")
+		rawType := firstHeader(r.Header, "X-Gitea-Event-Type", "X-Gogs-Event-Type", "X-GitHub-Event-Type")
 		event := firstHeader(r.Header, "X-Gitea-Event", "X-Gogs-Event", "X-GitHub-Event")
-		if eventType == "" {
-			eventType = coarseEventTypes[event]
+		if rawType == "" {
+			rawType = coarseEventTypes[event]
 		}
+		// Logs and answers show the headers escaped and cut; the raw values
+		// go to the row, which MakeStorable checks.
+		deliveryID := store.ShownText(rawID, store.MaxDeliveryIDLen)
+		eventType := store.ShownText(rawType, store.MaxFieldLen)
 		log := d.Logger.With("source", "gitea", "delivery", deliveryID, "event_type", eventType,
-			"request_id", middleware.GetReqID(r.Context()))
+			"request_id", middleware.GetReqID(r.Context()), "client_request_id", clientRequestID(r.Context()))
 		finish := func(outcome string, status int, v any, level slog.Level, msg string, attrs ...any) {
 			label := eventType
 			if _, known := giteaRoutes[eventType]; !known {
@@ -89,43 +95,55 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 			finish(outcome, status, errorBody{Error: msg, Delivery: deliveryID}, level, "delivery rejected", "error", msg)
 		}
 
-		if r.ContentLength > maxBody {
-			fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit")
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit")
-				return
-			}
-			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "could not read the body: "+err.Error())
-			return
-		}
-		if !verifyGiteaSignature(secrets, r.Header, body) {
+		// A stranger without a signature is refused before the body is read.
+		sig, signed := giteaSignature(r.Header)
+		if !signed || len(secrets) == 0 {
 			fail(outcomeBadSignature, http.StatusUnauthorized, slog.LevelWarn, "missing or wrong signature")
 			return
 		}
-		if deliveryID == "" {
+		body, release, err := d.bodies.read(w, r)
+		switch {
+		case errors.Is(err, errTooLarge):
+			fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit")
+			return
+		case errors.Is(err, errBusy):
+			w.Header().Set("Retry-After", "1")
+			fail(outcomeBusy, http.StatusServiceUnavailable, slog.LevelWarn, "too many deliveries in flight; try again")
+			return
+		case err != nil:
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "could not read the body: "+err.Error())
+			return
+		}
+		defer release()
+		if !verifyGiteaSignature(secrets, sig, body) {
+			fail(outcomeBadSignature, http.StatusUnauthorized, slog.LevelWarn, "missing or wrong signature")
+			return
+		}
+		if rawID == "" {
 			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "missing header X-Gitea-Delivery")
 			return
 		}
 
 		row := &store.Delivery{
 			Source:     "gitea",
-			DeliveryID: deliveryID,
+			DeliveryID: rawID,
 			Event:      event,
-			EventType:  eventType,
+			EventType:  rawType,
 			Headers:    storableHeaders(r.Header),
 			Body:       body,
 			Outcome:    store.OutcomeAccepted,
 		}
-		ev, perr := parseGiteaEvent(&d.Config, eventType, body)
+		ev, perr := parseGiteaEvent(&d.Config, rawType, body)
 		fillDelivery(row, ev)
 		var bad *badPayload
+		if problems := row.MakeStorable(); len(problems) > 0 {
+			// Input PostgreSQL cannot hold as it is: stored escaped, refused.
+			bad = &badPayload{strings.Join(problems, "; ")}
+		} else {
+			errors.As(perr, &bad)
+		}
 		switch {
-		case errors.As(perr, &bad):
+		case bad != nil:
 			row.Outcome, row.Reason = store.OutcomeBadRequest, bad.msg
 		case ev.Ignored != "":
 			row.Outcome, row.Reason = store.OutcomeIgnored, ev.Ignored
@@ -134,6 +152,12 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
 		defer cancel()
 		res, err := d.Ingest.Accept(ctx, row, ev.Intent)
+		if store.IsUnstorable(err) {
+			// A class of input MakeStorable does not know yet: still the
+			// sender's problem, and retrying cannot help.
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "the delivery cannot be stored: "+store.ShownText(err.Error(), 500))
+			return
+		}
 		if err != nil {
 			// The database is down or slow: Gitea will record a failed
 			// delivery, and the poller will catch up on what it said.
@@ -142,15 +166,20 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 			return
 		}
 		attrs := []any{"repo", row.Repo, "number", row.Number, "action", row.Action}
+		if row.IDReused {
+			log.Warn("delivery id reused with another body: stored under a new id", "stored_as", row.DeliveryID)
+			deliveryID = row.DeliveryID
+		}
 		switch {
+		case bad != nil:
+			// Refused again when it is a duplicate: the same input gets the same answer.
+			finish(outcomeBadRequest, http.StatusBadRequest, errorBody{Error: bad.msg, Delivery: deliveryID}, slog.LevelWarn, "delivery rejected", append(attrs, "error", bad.msg, "duplicate", res.Duplicate)...)
 		case res.Duplicate:
 			finish(outcomeDuplicate, http.StatusAccepted, giteaAck{Delivery: deliveryID, Duplicate: true}, slog.LevelInfo, "delivery is a duplicate", attrs...)
-		case bad != nil:
-			finish(outcomeBadRequest, http.StatusBadRequest, errorBody{Error: bad.msg, Delivery: deliveryID}, slog.LevelWarn, "delivery rejected", append(attrs, "error", bad.msg)...)
 		case ev.Ignored != "":
-			finish(outcomeIgnored, http.StatusAccepted, giteaAck{Delivery: deliveryID, Ignored: ev.Ignored}, slog.LevelInfo, "delivery ignored", append(attrs, "reason", ev.Ignored)...)
+			finish(outcomeIgnored, http.StatusAccepted, giteaAck{Delivery: deliveryID, Ignored: ev.Ignored, IDReused: row.IDReused}, slog.LevelInfo, "delivery ignored", append(attrs, "reason", ev.Ignored)...)
 		default:
-			ack := giteaAck{Delivery: deliveryID, Jobs: res.JobIDs}
+			ack := giteaAck{Delivery: deliveryID, Jobs: res.JobIDs, IDReused: row.IDReused}
 			if len(res.JobIDs) > 0 {
 				ack.Job = &res.JobIDs[0]
 			}

@@ -372,3 +372,34 @@ func TestMetricsUseRoutePatterns(t *testing.T) {
 	require.Contains(t, text, "go_goroutines")
 	require.Contains(t, text, "process_")
 }
+
+// The same delivery id with another body is another delivery: stored under
+// "<id>#<body hash>" and acted on, never answered as a duplicate.
+func TestGiteaWebhookDeliveryIDReusedWithAnotherBody(t *testing.T) {
+	t.Parallel()
+	h, b := setup(t)
+	d := fixture.GiteaDelivery(t, "pull_request_opened")
+	require.Equal(t, http.StatusAccepted, replay(h, d).Code)
+
+	other := strings.ReplaceAll(string(d.Body), `"number": 1,`, `"number": 2,`)
+	require.NotEqual(t, string(d.Body), other)
+	resign := func(r *http.Request) {
+		r.Body = ioNopCloser(other)
+		r.ContentLength = int64(len(other))
+		r.Header.Set("X-Gitea-Signature", sign(fixtureSecret, []byte(other)))
+		r.Header.Del("X-Hub-Signature-256")
+	}
+	rec := replay(h, d, resign)
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	ack := decode(t, rec)
+	require.Nil(t, ack["duplicate"])
+	require.Equal(t, true, ack["id_reused"])
+	require.Equal(t, store.ReusedID(d.Headers["X-Gitea-Delivery"], []byte(other)), ack["delivery"])
+	require.Equal(t, 2, countRows(t, b.pool, "deliveries"))
+	require.Len(t, riverJobs(t, b.pool), 2, "PR 1 and PR 2 are both synced")
+
+	// Both bodies again: exact duplicates now.
+	require.Equal(t, true, decode(t, replay(h, d))["duplicate"])
+	require.Equal(t, true, decode(t, replay(h, d, resign))["duplicate"])
+	require.Equal(t, 2, countRows(t, b.pool, "deliveries"))
+}

@@ -17,6 +17,7 @@ type Metrics struct {
 	deliveries      *prometheus.CounterVec
 	ingestDuration  *prometheus.HistogramVec
 	replays         *prometheus.CounterVec
+	ingestRetries   *prometheus.CounterVec
 }
 
 // NewMetrics registers the HTTP metrics and the Go and process collectors on
@@ -37,7 +38,7 @@ func NewMetrics() *Metrics {
 		}, []string{"route"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qemgate_webhook_deliveries_total",
-			Help: "Webhook deliveries received, by source, event type and outcome (accepted, duplicate, ignored, bad_signature, bad_request, too_large, error).",
+			Help: "Webhook deliveries received, by source, event type and outcome (accepted, duplicate, ignored, bad_signature, bad_request, too_large, busy, error).",
 		}, []string{"source", "event", "outcome"}),
 		ingestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "qemgate_webhook_ingest_duration_seconds",
@@ -48,9 +49,19 @@ func NewMetrics() *Metrics {
 			Name: "qemgate_replays_total",
 			Help: "Stored deliveries replayed and PRs resynced by an operator.",
 		}, []string{"kind"}),
+		ingestRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_ingest_retries_total",
+			Help: "Ingest transactions that PostgreSQL aborted and that ran again, by SQLSTATE (40P01 deadlock, 40001 serialization failure).",
+		}, []string{"sqlstate"}),
 	}
-	reg.MustRegister(m.requests, m.requestDuration, m.deliveries, m.ingestDuration, m.replays)
+	reg.MustRegister(m.requests, m.requestDuration, m.deliveries, m.ingestDuration, m.replays, m.ingestRetries)
 	return m
+}
+
+// IngestRetried counts an ingest transaction that runs again after
+// PostgreSQL aborted it with sqlstate.
+func (m *Metrics) IngestRetried(sqlstate string) {
+	m.ingestRetries.WithLabelValues(sqlstate).Inc()
 }
 
 // Handler serves the registry in the Prometheus text format.

@@ -2,14 +2,20 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/qemgate/qemgate/store"
 )
 
 type ctxKey int
@@ -24,6 +30,34 @@ func markLogged(r *http.Request) {
 	if l, ok := r.Context().Value(loggedKey).(*logged); ok {
 		l.done = true
 	}
+}
+
+const clientRequestIDKey ctxKey = 2
+
+// requestID gives every request an id of ours, in the log as request_id
+// and in the answer's X-Request-Id. A client's X-Request-Id is not trusted
+// to correlate our logs (anyone can send one, and repeat it): it is logged
+// as client_request_id, escaped and cut.
+func requestID(next http.Handler) http.Handler {
+	var n atomic.Uint64
+	prefix := make([]byte, 6)
+	_, _ = rand.Read(prefix)
+	base := hex.EncodeToString(prefix)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := fmt.Sprintf("%s-%06d", base, n.Add(1))
+		ctx := context.WithValue(r.Context(), middleware.RequestIDKey, id)
+		if c := r.Header.Get("X-Request-Id"); c != "" {
+			ctx = context.WithValue(ctx, clientRequestIDKey, store.ShownText(c, 200))
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// clientRequestID is the X-Request-Id the client sent, escaped, or "".
+func clientRequestID(ctx context.Context) string {
+	s, _ := ctx.Value(clientRequestIDKey).(string)
+	return s
 }
 
 // instrument counts and times every request by its route pattern, never by
@@ -53,6 +87,7 @@ func instrument(m *Metrics, logger *slog.Logger) func(http.Handler) http.Handler
 			}
 			if !l.done || status >= 500 {
 				logger.Log(r.Context(), level, "http request", "request_id", middleware.GetReqID(r.Context()),
+					"client_request_id", clientRequestID(r.Context()),
 					"method", r.Method, "route", route, "status", status, "duration_ms", d.Milliseconds())
 			}
 		})

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -53,12 +52,14 @@ func parseOpenQAEvent(body []byte) (jobID int64, eventType, result string, err e
 	return 0, "", "", errors.New(`body has no positive "id" (or "job_id")`)
 }
 
-// openqaDeliveryID names a callback: the sender's request id when it sends
-// one, else the job and a hash of the body, so that an exact duplicate (an
-// answer lost on the way, a retried hook) collapses into one delivery.
+// openqaDeliveryID names a callback: the job and the sender's
+// X-Qemgate-Delivery when it sends one, else the job and a hash of the body,
+// so that an exact duplicate (an answer lost on the way, a retried hook)
+// collapses into one delivery. A proxy's X-Request-Id is only stored: it
+// is not the sender's and may repeat across jobs.
 func openqaDeliveryID(h http.Header, jobID int64, body []byte) string {
-	if id := firstHeader(h, "X-Qemgate-Delivery", "X-Request-Id"); id != "" && len(id) <= 200 {
-		return id
+	if id := firstHeader(h, "X-Qemgate-Delivery"); id != "" {
+		return fmt.Sprintf("job-%d/%s", jobID, id)
 	}
 	sum := sha256.Sum256(body)
 	return fmt.Sprintf("job-%d-%s", jobID, hex.EncodeToString(sum[:])[:16])
@@ -70,6 +71,7 @@ type openqaAck struct {
 	OpenQAJob int64   `json:"openqa_job"`
 	Jobs      []int64 `json:"jobs,omitempty"`
 	Duplicate bool    `json:"duplicate,omitempty"`
+	IDReused  bool    `json:"id_reused,omitempty"`
 }
 
 // handleOpenQAWebhook receives job-done callbacks from openQA's hook script
@@ -77,11 +79,10 @@ type openqaAck struct {
 // the delivery and the sync job it implies are committed together.
 func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 	token := d.Config.OpenQA.CallbackToken
-	maxBody := d.Config.Webhooks.MaxBodyBytes
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		markLogged(r)
-		log := d.Logger.With("source", "openqa", "request_id", middleware.GetReqID(r.Context()))
+		log := d.Logger.With("source", "openqa", "request_id", middleware.GetReqID(r.Context()), "client_request_id", clientRequestID(r.Context()))
 		event := "other"
 		finish := func(outcome string, status int, v any, level slog.Level, msg string, attrs ...any) {
 			d.Metrics.deliveries.WithLabelValues("openqa", event, outcome).Inc()
@@ -93,26 +94,26 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 			finish(outcome, status, errorBody{Error: msg, Delivery: delivery}, level, "callback rejected", "error", msg)
 		}
 
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || !equalToken(strings.TrimSpace(got), token) {
+		got, ok := bearerToken(r.Header)
+		if !ok || !equalToken(got, token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="openqa"`)
 			fail(outcomeBadSignature, http.StatusUnauthorized, slog.LevelWarn, "missing or wrong bearer token", "")
 			return
 		}
-		if r.ContentLength > maxBody {
+		body, release, err := d.bodies.read(w, r)
+		switch {
+		case errors.Is(err, errTooLarge):
 			fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit", "")
 			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				fail(outcomeTooLarge, http.StatusRequestEntityTooLarge, slog.LevelWarn, "body larger than the configured limit", "")
-				return
-			}
+		case errors.Is(err, errBusy):
+			w.Header().Set("Retry-After", "1")
+			fail(outcomeBusy, http.StatusServiceUnavailable, slog.LevelWarn, "too many deliveries in flight; try again", "")
+			return
+		case err != nil:
 			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "could not read the body: "+err.Error(), "")
 			return
 		}
+		defer release()
 		jobID, eventType, result, perr := parseOpenQAEvent(body)
 		if perr != nil {
 			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, perr.Error(), "")
@@ -120,7 +121,6 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 		}
 		event = eventType
 		deliveryID := openqaDeliveryID(r.Header, jobID, body)
-		log = log.With("delivery", deliveryID, "openqa_job", jobID, "event_type", eventType)
 		row := &store.Delivery{
 			Source:     "openqa",
 			DeliveryID: deliveryID,
@@ -131,13 +131,29 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 			Body:       body,
 			Outcome:    store.OutcomeAccepted,
 		}
+		problems := row.MakeStorable()
+		if len(problems) > 0 {
+			// Stored escaped for an operator to see, and refused: a poison
+			// callback must not be retried for ever.
+			row.Outcome, row.Reason = store.OutcomeBadRequest, strings.Join(problems, "; ")
+		}
+		deliveryID = row.DeliveryID
+		log = log.With("delivery", deliveryID, "openqa_job", jobID, "event_type", eventType)
 		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
 		defer cancel()
 		res, err := d.Ingest.Accept(ctx, row, jobs.Intent{OpenQAJob: jobID})
+		if store.IsUnstorable(err) {
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, "the callback cannot be stored: "+store.ShownText(err.Error(), 500), deliveryID)
+			return
+		}
 		if err != nil {
 			// openQA's hook script turns this into exit 142: it tries again.
 			fail(outcomeError, http.StatusServiceUnavailable, slog.LevelError, "could not store the callback; try again", deliveryID)
 			log.Error("store callback", "error", err)
+			return
+		}
+		if len(problems) > 0 {
+			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, row.Reason, deliveryID)
 			return
 		}
 		if res.Duplicate {
@@ -145,7 +161,10 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 				slog.LevelInfo, "callback is a duplicate")
 			return
 		}
-		finish(outcomeAccepted, http.StatusAccepted, openqaAck{Delivery: deliveryID, OpenQAJob: jobID, Jobs: res.JobIDs},
+		if row.IDReused {
+			log.Warn("delivery id reused with another body: stored under a new id", "stored_as", row.DeliveryID)
+		}
+		finish(outcomeAccepted, http.StatusAccepted, openqaAck{Delivery: row.DeliveryID, OpenQAJob: jobID, Jobs: res.JobIDs, IDReused: row.IDReused},
 			slog.LevelInfo, "callback accepted", "result", result, "jobs", res.JobIDs)
 	}
 }
@@ -168,6 +187,10 @@ func replayOpenQA(w http.ResponseWriter, r *http.Request, d Deps, orig *store.De
 		Body:       orig.Body,
 		Outcome:    store.OutcomeAccepted,
 		ReplayOf:   &orig.ID,
+	}
+	if problems := row.MakeStorable(); len(problems) > 0 {
+		writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+strings.Join(problems, "; "), orig.DeliveryID)
+		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
 	defer cancel()

@@ -118,10 +118,10 @@ func TestOpenQAWebhookDuplicates(t *testing.T) {
 	require.Equal(t, 1, countRows(t, b.pool, "deliveries"))
 	require.Len(t, riverJobs(t, b.pool), 1)
 
-	// A hook that names its request is told apart even with the same body;
+	// A hook that names its delivery is told apart even with the same body;
 	// the pending sync of job 42 absorbs it.
-	named := decode(t, postOpenQA(h, `{"id": 42}`, bearer, func(r *http.Request) { r.Header.Set("X-Request-Id", "hook-42-b") }))
-	require.Equal(t, "hook-42-b", named["delivery"])
+	named := decode(t, postOpenQA(h, `{"id": 42}`, bearer, func(r *http.Request) { r.Header.Set("X-Qemgate-Delivery", "hook-42-b") }))
+	require.Equal(t, "job-42/hook-42-b", named["delivery"])
 	require.Nil(t, named["duplicate"])
 	require.Equal(t, 2, countRows(t, b.pool, "deliveries"))
 	require.Len(t, riverJobs(t, b.pool), 1, "one pending sync per openQA job")
@@ -129,6 +129,35 @@ func TestOpenQAWebhookDuplicates(t *testing.T) {
 	// Another job is another sync.
 	decode(t, postOpenQA(h, `{"id": 43}`, bearer))
 	require.Len(t, riverJobs(t, b.pool), 2)
+}
+
+// A proxy's request id, or a delivery name reused across jobs, never makes
+// one job's callback a duplicate of another's.
+func TestOpenQAWebhookSameRequestIDForDifferentJobs(t *testing.T) {
+	t.Parallel()
+	h, b := setup(t, withCallbackToken)
+	bearer := "Bearer " + callbackToken
+	for _, header := range []string{"X-Request-Id", "X-Qemgate-Delivery"} {
+		for _, job := range []string{"50", "51"} {
+			rec := postOpenQA(h, `{"id": `+job+`}`, bearer, func(r *http.Request) { r.Header.Set(header, "same-"+header) })
+			require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+			require.Nil(t, decode(t, rec)["duplicate"], "%s for job %s", header, job)
+		}
+	}
+	require.Equal(t, 4, countRows(t, b.pool, "deliveries"))
+	synced := map[float64]bool{}
+	for _, j := range riverJobs(t, b.pool) {
+		synced[j.Args["id"].(float64)] = true
+	}
+	require.Equal(t, map[float64]bool{50: true, 51: true}, synced, "both jobs are synced")
+
+	// The same delivery name with another body for the same job: stored, not dropped.
+	rec := postOpenQA(h, `{"id": 50, "result": "failed"}`, bearer, func(r *http.Request) { r.Header.Set("X-Qemgate-Delivery", "same-X-Qemgate-Delivery") })
+	require.Equal(t, http.StatusAccepted, rec.Code)
+	ack := decode(t, rec)
+	require.Equal(t, true, ack["id_reused"])
+	require.Contains(t, ack["delivery"], "job-50/same-X-Qemgate-Delivery#")
+	require.Equal(t, 5, countRows(t, b.pool, "deliveries"))
 }
 
 func TestAdminReplayOpenQA(t *testing.T) {

@@ -13,8 +13,8 @@ func routes(r chi.Router, d Deps) {
 	r.Get("/readyz", handleReadyz(d.Ready))
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
 
-	r.Post("/webhooks/gitea", handleGiteaWebhook(d))
-	r.Post("/webhooks/openqa", handleOpenQAWebhook(d))
+	r.Post("/webhooks/gitea", switchedOff(d.Config.Webhooks.GiteaDisabled, "webhooks.gitea_disabled", handleGiteaWebhook(d)))
+	r.Post("/webhooks/openqa", switchedOff(d.Config.Webhooks.OpenQADisabled, "webhooks.openqa_disabled", handleOpenQAWebhook(d)))
 
 	// Dashboard: JSON API and the pages rendered from the same views.
 	r.Get("/api/v1/pulls", handleAPIPulls(d))
@@ -28,6 +28,9 @@ func routes(r chi.Router, d Deps) {
 	r.Method(http.MethodGet, "/static/*", staticHandler())
 
 	r.Route("/admin", func(r chi.Router) {
+		if d.Config.AdminDisabled {
+			r.Use(func(http.Handler) http.Handler { return switchedOff(true, "admin_disabled", nil) })
+		}
 		r.Use(requireBearer(d.Config.AdminToken, "admin"))
 		r.Get("/deliveries", handleListDeliveries(d))
 		r.Get("/deliveries/{id}", handleGetDelivery(d))
@@ -38,4 +41,15 @@ func routes(r chi.Router, d Deps) {
 			r.Handle("/river/*", d.RiverUI)
 		}
 	})
+}
+
+// switchedOff answers 404 in place of h when the configuration switched
+// the route off on purpose, naming the key.
+func switchedOff(off bool, key string, h http.HandlerFunc) http.HandlerFunc {
+	if !off {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, "switched off by the configuration ("+key+")", "")
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/jobs"
@@ -27,6 +26,8 @@ type Deps struct {
 	Ready func(ctx context.Context) (map[string]string, error)
 	// RiverUI is mounted at /admin/river/ when set.
 	RiverUI http.Handler
+
+	bodies *bodyLimiter // shared by the receivers; made by NewServer
 }
 
 // Ingester stores a delivery together with the work it implies; it is
@@ -38,7 +39,7 @@ type Ingester interface {
 // NewServer returns the root handler.
 func NewServer(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID)
+	r.Use(requestID)
 	r.Use(recoverer(d.Logger))
 	r.Use(instrument(d.Metrics, d.Logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -47,6 +48,7 @@ func NewServer(d Deps) http.Handler {
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path, "")
 	})
+	d.bodies = newBodyLimiter(d.Config.Webhooks.MaxInflightBytes, d.Config.Webhooks.MaxBodyBytes)
 	routes(r, d)
 	return r
 }

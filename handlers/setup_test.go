@@ -50,7 +50,7 @@ func testConfig() config.Config {
 
 // setup returns the whole HTTP surface on a fresh database, with an
 // insert-only River client: jobs are enqueued, never worked.
-func setup(t *testing.T, mutate ...func(*config.Config)) (http.Handler, *testBundle) {
+func setup(t testing.TB, mutate ...func(*config.Config)) (http.Handler, *testBundle) {
 	t.Helper()
 	cfg := testConfig()
 	for _, m := range mutate {

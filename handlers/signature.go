@@ -9,18 +9,41 @@ import (
 	"strings"
 )
 
-// verifyGiteaSignature reports whether body was signed with one of secrets.
-// Gitea sends hex HMAC-SHA256 in X-Gitea-Signature and, the same value with
-// a "sha256=" prefix, in X-Hub-Signature-256; either is accepted. Several
-// secrets allow a rotation without dropping deliveries. Comparisons are in
-// constant time; an empty signature (a hook without secret) never matches.
-func verifyGiteaSignature(secrets []string, h http.Header, body []byte) bool {
-	var got []byte
-	if s := strings.TrimSpace(h.Get("X-Gitea-Signature")); s != "" {
-		got, _ = hex.DecodeString(s)
-	} else if s := strings.TrimSpace(h.Get("X-Hub-Signature-256")); strings.HasPrefix(s, "sha256=") {
-		got, _ = hex.DecodeString(strings.TrimPrefix(s, "sha256="))
+// giteaSignature returns the signature a delivery presents. Gitea sends hex
+// HMAC-SHA256 in X-Gitea-Signature and the same value with a "sha256="
+// prefix in X-Hub-Signature-256; the first is read, the second only when the
+// first is absent (a GitHub-style sender). Hex is read in either case. A
+// header given twice with a value each is refused rather than guessed at,
+// and so is an empty one (a hook without secret): ok is false.
+func giteaSignature(h http.Header) (sig []byte, ok bool) {
+	values := func(name string) []string {
+		var out []string
+		for _, v := range h.Values(name) {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
 	}
+	s := values("X-Gitea-Signature")
+	if len(s) == 0 {
+		hub := values("X-Hub-Signature-256")
+		if len(hub) != 1 || !strings.HasPrefix(hub[0], "sha256=") {
+			return nil, false
+		}
+		s = []string{strings.TrimPrefix(hub[0], "sha256=")}
+	}
+	if len(s) != 1 {
+		return nil, false
+	}
+	sig, err := hex.DecodeString(s[0])
+	return sig, err == nil && len(sig) == sha256.Size
+}
+
+// verifyGiteaSignature reports whether body was signed with one of secrets.
+// Several secrets allow a rotation without dropping deliveries. Comparisons
+// are in constant time.
+func verifyGiteaSignature(secrets []string, got, body []byte) bool {
 	if len(got) != sha256.Size {
 		return false
 	}
@@ -47,6 +70,21 @@ func equalToken(got, want string) bool {
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
+// bearerToken returns the credentials of "Authorization: Bearer <token>".
+// The scheme is matched case-insensitively, as RFC 7235 says; the header
+// must be given once.
+func bearerToken(h http.Header) (string, bool) {
+	v := h.Values("Authorization")
+	if len(v) != 1 {
+		return "", false
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(v[0]), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
 // requireBearer lets a request through only with "Authorization: Bearer <token>".
 func requireBearer(token, realm string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -55,8 +93,8 @@ func requireBearer(token, realm string) func(http.Handler) http.Handler {
 				writeError(w, r, http.StatusUnauthorized, realm+" API disabled: no token is configured", "")
 				return
 			}
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || !equalToken(strings.TrimSpace(got), token) {
+			got, ok := bearerToken(r.Header)
+			if !ok || !equalToken(got, token) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`"`)
 				writeError(w, r, http.StatusUnauthorized, "missing or wrong bearer token", "")
 				return

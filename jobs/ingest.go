@@ -2,9 +2,13 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/qemgate/qemgate/store"
 )
@@ -26,6 +30,29 @@ type Intent struct {
 type Ingest struct {
 	Store *store.Store
 	River Inserter
+	// OnRetry, when set, is told of every transaction that PostgreSQL
+	// aborted as a deadlock or serialization failure and that runs again.
+	OnRetry func(sqlstate string, attempt int)
+}
+
+// Ingest's transaction takes row locks on River's unique jobs (ON CONFLICT
+// DO UPDATE) while River's completer updates the same rows in its own order,
+// so PostgreSQL may abort it as a deadlock on a healthy database. The whole
+// transaction is idempotent on the delivery id, so it runs again, at most
+// ingestAttempts times, after a jittered pause of up to ingestBackoff << n.
+const (
+	ingestAttempts = 5
+	ingestBackoff  = 10 * time.Millisecond
+)
+
+// retryableTx reports the errors after which a whole transaction may simply
+// run again: deadlock_detected and serialization_failure.
+func retryableTx(err error) (sqlstate string, ok bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
+		return pgErr.Code, true
+	}
+	return "", false
 }
 
 // Accepted says what Accept did.
@@ -40,6 +67,25 @@ type Accepted struct {
 // whose (source, id) is already stored changes nothing and is reported as a
 // duplicate.
 func (in *Ingest) Accept(ctx context.Context, d *store.Delivery, intent Intent) (Accepted, error) {
+	for attempt := 1; ; attempt++ {
+		res, err := in.accept(ctx, d, intent)
+		code, retry := retryableTx(err)
+		if !retry || attempt == ingestAttempts {
+			return res, err
+		}
+		if in.OnRetry != nil {
+			in.OnRetry(code, attempt)
+		}
+		pause := time.Duration(rand.Int64N(int64(ingestBackoff << attempt)))
+		select {
+		case <-ctx.Done():
+			return res, err
+		case <-time.After(pause):
+		}
+	}
+}
+
+func (in *Ingest) accept(ctx context.Context, d *store.Delivery, intent Intent) (Accepted, error) {
 	var res Accepted
 	err := in.Store.InTx(ctx, func(tx pgx.Tx) error {
 		inserted, err := store.InsertDelivery(ctx, tx, d)

@@ -2,12 +2,17 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Delivery is one stored webhook or callback.
@@ -29,6 +34,9 @@ type Delivery struct {
 	Reason     string            `json:"reason,omitempty"`
 	JobIDs     []int64           `json:"job_ids"`
 	ReplayOf   *int64            `json:"replay_of,omitempty"`
+	// IDReused is set by InsertDelivery when the sender's id was stored
+	// already with another body: the row is stored under ReusedID(id, body).
+	IDReused bool `json:"-"`
 }
 
 // Delivery outcomes as stored.
@@ -41,9 +49,37 @@ const (
 const deliveryColumns = `id, source, delivery_id, event, event_type, action, repo, number, sha, sender,
 	headers, body, received_at, outcome, reason, job_ids, replay_of`
 
-// InsertDelivery stores d unless a delivery with the same source and id is
-// already stored; inserted says which. On insert d.ID and d.ReceivedAt are set.
+// InsertDelivery stores d unless the same delivery is already stored;
+// inserted says which. A duplicate is the same source, id and body: an id
+// stored already with another body is stored again under ReusedID, and
+// d.DeliveryID and d.IDReused say so, so that no body is dropped unseen. On
+// insert d.ID and d.ReceivedAt are set.
 func InsertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, err error) {
+	inserted, err = insertDelivery(ctx, db, d)
+	if inserted || err != nil {
+		return inserted, err
+	}
+	var same bool
+	err = db.QueryRow(ctx, `SELECT sha256(body) = sha256($3::bytea) FROM deliveries WHERE source = $1 AND delivery_id = $2`,
+		d.Source, d.DeliveryID, d.Body).Scan(&same)
+	if err != nil {
+		return false, fmt.Errorf("compare delivery %s/%s: %w", d.Source, d.DeliveryID, err)
+	}
+	if same {
+		return false, nil
+	}
+	d.DeliveryID, d.IDReused = ReusedID(d.DeliveryID, d.Body), true
+	return insertDelivery(ctx, db, d)
+}
+
+// ReusedID is the id under which a delivery is stored whose sender's id was
+// stored already with another body: the id and a hash of the body.
+func ReusedID(id string, body []byte) string {
+	sum := sha256.Sum256(body)
+	return id + "#" + hex.EncodeToString(sum[:8])
+}
+
+func insertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, err error) {
 	headers, err := json.Marshal(d.Headers)
 	if err != nil {
 		return false, err
@@ -176,4 +212,98 @@ func scanDelivery(row pgx.CollectableRow) (Delivery, error) {
 		d.JobIDs = []int64{}
 	}
 	return d, nil
+}
+
+// Limits of the text a delivery row holds. The unique index refuses entries
+// above about 2.7 kB; real ids are UUIDs and real names a few dozen bytes.
+const (
+	MaxDeliveryIDLen = 200
+	MaxFieldLen      = 255
+)
+
+// MakeStorable rewrites every text field of d into text PostgreSQL can store
+// and returns what was wrong with the fields that name the delivery, each
+// problem naming its field. A NUL, another control character or invalid
+// UTF-8 is escaped as \xNN and a value beyond its limit is cut, so that the
+// row can still be stored for an operator to look at; reason and headers are
+// escaped silently, as they are ours or not read.
+func (d *Delivery) MakeStorable() (problems []string) {
+	check := func(name string, v *string, limit int) {
+		clean := EscapeText(*v)
+		switch {
+		case clean != *v:
+			problems = append(problems, fmt.Sprintf("%s: contains a NUL, a control character or invalid UTF-8", name))
+		case len(clean) > limit:
+			problems = append(problems, fmt.Sprintf("%s: longer than %d bytes", name, limit))
+		}
+		*v = truncate(clean, limit)
+	}
+	check("delivery id", &d.DeliveryID, MaxDeliveryIDLen)
+	check("event", &d.Event, MaxFieldLen)
+	check("event type", &d.EventType, MaxFieldLen)
+	check("action", &d.Action, MaxFieldLen)
+	check("repository", &d.Repo, MaxFieldLen)
+	check("sha", &d.SHA, MaxFieldLen)
+	check("sender", &d.Sender, MaxFieldLen)
+	d.Reason = EscapeText(d.Reason)
+	if len(d.Headers) > 0 {
+		h := make(map[string]string, len(d.Headers))
+		for k, v := range d.Headers {
+			h[EscapeText(k)] = EscapeText(v)
+		}
+		d.Headers = h
+	}
+	return problems
+}
+
+// EscapeText returns s with NUL and the other control characters but tab,
+// and every byte that is not UTF-8, written as \xNN: text that PostgreSQL
+// stores and a terminal shows as it is.
+func EscapeText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || (r < 0x20 && r != '\t') || r == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1, (r < 0x20 && r != '\t') || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += max(size, 1)
+	}
+	return b.String()
+}
+
+// truncate cuts s to at most limit bytes on a character boundary.
+func truncate(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// ShownText is s escaped and cut as MakeStorable does it, for logs and answers.
+func ShownText(s string, limit int) string { return truncate(EscapeText(s), limit) }
+
+// IsUnstorable reports an error PostgreSQL gives for data it cannot take
+// (class 22, data exception: a NUL, bad encoding, a value out of range; class
+// 54, program limit exceeded: an index entry too large), as opposed to a
+// database that is unavailable. Such input gets a 400, never a "try again".
+func IsUnstorable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "54"))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -37,10 +38,13 @@ type sandbox struct {
 	pr     giteafake.PullInfo
 	done   chan error
 	base   string
+	// adminToken is made up at start and printed with the story: the
+	// demo's fixed one would open the admin API to anyone on the machine.
+	adminToken string
 }
 
 func start(ctx context.Context, o options, logOut io.Writer) (sb *sandbox, err error) {
-	sb = &sandbox{opts: o, done: make(chan error, 1), base: "http://" + o.Listen}
+	sb = &sandbox{opts: o, done: make(chan error, 1), base: "http://" + o.Listen, adminToken: rand.Text()}
 	defer func() {
 		if err != nil {
 			sb.Close()
@@ -116,6 +120,7 @@ func start(ctx context.Context, o options, logOut io.Writer) (sb *sandbox, err e
 
 func (sb *sandbox) config() config.Config {
 	cfg := demo.Config(sb.base, sb.gitea.URL(), sb.openqa.URL(), sb.tmp)
+	cfg.AdminToken = sb.adminToken
 	cfg.Listen = sb.opts.Listen
 	cfg.DatabaseURL = sb.opts.DatabaseURL
 	cfg.LogLevel = sb.opts.LogLevel

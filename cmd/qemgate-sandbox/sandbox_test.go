@@ -55,6 +55,18 @@ func TestSandboxStory(t *testing.T) {
 	require.Contains(t, story, "/_fake/pulls/products/SLFO/1/reviews")
 	require.Contains(t, story, sb.pr.HeadSHA)
 
+	// The admin token is made up at start, printed, and the only one taken.
+	require.Contains(t, story, "Bearer "+sb.adminToken)
+	require.NotEqual(t, demo.AdminToken, sb.adminToken)
+	for token, want := range map[string]int{sb.adminToken: http.StatusOK, demo.AdminToken: http.StatusUnauthorized} {
+		req, _ := http.NewRequest(http.MethodGet, sb.base+"/admin/deliveries", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, want, resp.StatusCode)
+	}
+
 	g, q := sb.gitea.URL(), sb.openqa.URL()
 	post(t, fmt.Sprintf("%s/_fake/pulls/%s/%d/reviews", g, demo.Repo, sb.pr.Number),
 		`{"user":"autogits_obs_staging_bot","state":"APPROVED","body":"Build successful"}`)

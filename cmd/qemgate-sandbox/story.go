@@ -55,6 +55,6 @@ until the build service says the build is ready.
    curl -X POST {pr}/push -d '{"files":{"openssl-3/openssl-3.spec":"Version: 3.1.2"}}'
 `
 	r := strings.NewReplacer("{qemgate}", q, "{gitea}", g, "{openqa}", o, "{pr}", pr, "{number}", fmt.Sprint(n),
-		"{sha}", sb.pr.HeadSHA, "{admin}", demo.AdminToken, "{bottoken}", demo.BotToken)
+		"{sha}", sb.pr.HeadSHA, "{admin}", sb.adminToken, "{bottoken}", demo.BotToken)
 	fmt.Fprint(w, r.Replace(text))
 }

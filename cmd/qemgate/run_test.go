@@ -71,11 +71,12 @@ func TestRunServe(t *testing.T) {
 	t.Parallel()
 	addr := freeAddr(t)
 	env := map[string]string{
-		"QEMGATE_DATABASE_URL":         pgtest.Empty(t),
-		"QEMGATE_LISTEN":               addr,
-		"QEMGATE_GITEA_WEBHOOK_SECRET": "s3cret-value",
-		"QEMGATE_ADMIN_TOKEN":          "admin-s3cret",
-		"QEMGATE_SHUTDOWN_TIMEOUT":     "6s",
+		"QEMGATE_DATABASE_URL":          pgtest.Empty(t),
+		"QEMGATE_LISTEN":                addr,
+		"QEMGATE_GITEA_WEBHOOK_SECRET":  "s3cret-value",
+		"QEMGATE_OPENQA_CALLBACK_TOKEN": "callback-s3cret",
+		"QEMGATE_ADMIN_TOKEN":           "admin-s3cret",
+		"QEMGATE_SHUTDOWN_TIMEOUT":      "6s",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -135,6 +136,10 @@ func TestRunServeNotReadyWithoutMigrations(t *testing.T) {
 		"QEMGATE_DATABASE_URL": pgtest.Empty(t),
 		"QEMGATE_LISTEN":       addr,
 		"QEMGATE_AUTO_MIGRATE": "false",
+		// Every receiver switched off on purpose: serve needs no secret then.
+		"QEMGATE_WEBHOOKS_GITEA_DISABLED":  "true",
+		"QEMGATE_WEBHOOKS_OPENQA_DISABLED": "true",
+		"QEMGATE_ADMIN_DISABLED":           "true",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -189,6 +194,16 @@ func TestRunUsage(t *testing.T) {
 		{args: []string{"qemgate", "migrate", "--config", "/nonexistent.yaml"}, code: 2, stderr: "--config: open /nonexistent.yaml"},
 		{args: []string{"qemgate", "serve"}, env: map[string]string{"QEMGATE_DATABASE_URL": "postgres://x/y", "QEMGATE_LISTEN": "nope", "QEMGATE_POLL_GITEA": "0s"}, code: 2,
 			stderr: `QEMGATE_LISTEN: "nope" is not host:port`},
+		{args: []string{"qemgate", "serve"}, env: map[string]string{"QEMGATE_DATABASE_URL": "postgres://x/y", "QEMGATE_ADMIN_TOKEN": "a", "QEMGATE_OPENQA_CALLBACK_TOKEN": "c"}, code: 2,
+			stderr: "QEMGATE_GITEA_WEBHOOK_SECRET: required to receive Gitea webhooks"},
+		{args: []string{"qemgate", "serve"}, env: map[string]string{"QEMGATE_DATABASE_URL": "postgres://x/y", "QEMGATE_GITEA_WEBHOOK_SECRET": "s", "QEMGATE_ADMIN_TOKEN": "a"}, code: 2,
+			stderr: "QEMGATE_OPENQA_CALLBACK_TOKEN: required to receive openQA callbacks"},
+		{args: []string{"qemgate", "serve"}, env: map[string]string{"QEMGATE_DATABASE_URL": "postgres://x/y", "QEMGATE_GITEA_WEBHOOK_SECRET": "s", "QEMGATE_OPENQA_CALLBACK_TOKEN": "c"}, code: 2,
+			stderr: "QEMGATE_ADMIN_TOKEN: required for the admin API"},
+		{args: []string{"qemgate", "serve", "--config", "../../deploy/qemgate.example.yaml"}, env: map[string]string{"QEMGATE_DATABASE_URL": "postgres://x/y", "QEMGATE_GITEA_WEBHOOK_SECRET": "change-me-webhook-secret", "QEMGATE_OPENQA_CALLBACK_TOKEN": "c", "QEMGATE_ADMIN_TOKEN": "a"}, code: 2,
+			stderr: "QEMGATE_GITEA_WEBHOOK_SECRET (secret 1): is an example's placeholder"},
+		{args: []string{"qemgate", "migrate", "--config", "/dev/null"}, env: map[string]string{"QEMGATE_DATABASE_URL": "postgres://127.0.0.1:1/y"}, code: 1,
+			stderr: "database unreachable"},
 		{args: []string{"qemgate", "version"}, code: 0, stdout: "qemgate dev (river v0."},
 		{args: []string{"qemgate", "help"}, code: 0, stdout: "Usage:"},
 	}

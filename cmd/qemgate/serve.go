@@ -88,7 +88,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if !ok {
 		return 2
 	}
+	if problems := cfg.ServeProblems(); len(problems) > 0 {
+		fmt.Fprintf(stderr, "qemgate serve: %v\n", &config.Error{Problems: problems})
+		return 2
+	}
 	logger := newLogger(stdout, cfg.LogLevel)
+	for name, off := range map[string]bool{"gitea webhooks": cfg.Webhooks.GiteaDisabled, "openqa callbacks": cfg.Webhooks.OpenQADisabled, "admin API": cfg.AdminDisabled} {
+		if off {
+			logger.Warn("switched off by the configuration: its routes answer 404", "receiver", name)
+		}
+	}
 	if err := serve(ctx, cfg, logger); err != nil {
 		logger.Error("qemgate stopped with an error", "error", err)
 		return 1
@@ -127,7 +136,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// Headers are read before anything is authenticated; ours and
+		// Gitea's are a few hundred bytes (Go's default allows 1 MiB).
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -84,6 +84,9 @@ func TestHookScript(t *testing.T) {
 		{name: "server error", status: http.StatusServiceUnavailable, env: func(u string) []string {
 			return []string{"QEMGATE_URL=" + u, "QEMGATE_OPENQA_CALLBACK_TOKEN=" + token}
 		}, args: []string{"4711"}, want: 142, calls: 1},
+		{name: "poison callback", status: http.StatusBadRequest, env: func(u string) []string {
+			return []string{"QEMGATE_URL=" + u, "QEMGATE_OPENQA_CALLBACK_TOKEN=" + token}
+		}, args: []string{"4711"}, want: 1, calls: 1},
 		{name: "unreachable", status: http.StatusAccepted, env: func(string) []string {
 			return []string{"QEMGATE_URL=http://127.0.0.1:1", "QEMGATE_OPENQA_CALLBACK_TOKEN=" + token}
 		}, args: []string{"4711"}, want: 142},

@@ -1,0 +1,90 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/qemgate/qemgate/internal/pgtest"
+	"github.com/qemgate/qemgate/store"
+)
+
+// failInserts makes PostgreSQL abort the next n delivery inserts with
+// sqlstate, as a deadlock with River's completer does. The counter is a
+// sequence because a sequence survives the rollback of the aborted
+// transaction.
+const failInserts = `
+CREATE SEQUENCE test_failures;
+CREATE FUNCTION test_fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF nextval('test_failures') <= %d THEN
+		RAISE EXCEPTION 'forced by the test' USING ERRCODE = '%s';
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER test_fail_insert BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION test_fail_insert();`
+
+func TestAcceptRetriesDeadlocksAndSerializationFailures(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		sqlstate string
+		failures int
+		wantErr  bool
+	}{
+		{"one deadlock", "40P01", 1, false},
+		{"serialization failures", "40001", ingestAttempts - 1, false},
+		{"a deadlock that never ends is reported", "40P01", ingestAttempts, true},
+		{"other errors are not retried", "23514", 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			pool := pgtest.New(t)
+			_, err := pool.Exec(ctx, fmt.Sprintf(failInserts, tc.failures, tc.sqlstate))
+			require.NoError(t, err)
+			workers := river.NewWorkers()
+			Register(workers, Deps{})
+			client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Workers: workers})
+			require.NoError(t, err)
+			var mu sync.Mutex
+			var retried []string
+			in := &Ingest{Store: store.New(pool), River: client, OnRetry: func(code string, _ int) {
+				mu.Lock()
+				defer mu.Unlock()
+				retried = append(retried, code)
+			}}
+
+			d := &store.Delivery{Source: "gitea", DeliveryID: "d-1", EventType: "pull_request", Body: []byte(`{}`), Outcome: store.OutcomeAccepted}
+			res, err := in.Accept(ctx, d, Intent{Repo: "products/SLFO", Number: 7})
+			var deliveries, jobs int
+			require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM deliveries`).Scan(&deliveries))
+			require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job`).Scan(&jobs))
+			if tc.wantErr {
+				require.Error(t, err)
+				require.Zero(t, deliveries, "nothing half-stored")
+				require.Zero(t, jobs)
+				if tc.sqlstate == "23514" {
+					require.Empty(t, retried)
+				} else {
+					require.Len(t, retried, ingestAttempts-1, "bounded")
+				}
+				return
+			}
+			require.NoError(t, err)
+			require.False(t, res.Duplicate)
+			require.Len(t, res.JobIDs, 1)
+			require.Equal(t, 1, deliveries, "stored once")
+			require.Equal(t, 1, jobs, "enqueued once")
+			require.Len(t, retried, tc.failures)
+			for _, code := range retried {
+				require.Equal(t, tc.sqlstate, code)
+			}
+		})
+	}
+}
