@@ -179,69 +179,26 @@ func (w *SyncPullWorker) packages(ctx context.Context, rc config.Repo, p store.P
 	return pkgs, nil
 }
 
-// isGated says whether the PR is ours to gate: a review is requested from
-// our user or team, or our latest review is anything but an approval of the
-// head SHA (stale after a push, dismissed, or asking for changes we may now
-// lift). Gitea deletes a team's request when a member reviews, so the
-// request alone is not enough.
+// isGated adapts gate.IsGated to the repository's configuration.
 func isGated(r config.Reviewer, bots []string, reviews []forge.Review, head string) bool {
-	var latest *forge.Review
-	for i := range reviews {
-		rv := &reviews[i]
-		if rv.State == forge.ReviewRequestReview {
-			if containsFold(r.Users, rv.User) || containsFold(r.Teams, rv.Team) {
-				return true
-			}
-			continue
-		}
-		if containsFold(bots, rv.User) && (latest == nil || rv.ID > latest.ID) {
-			latest = rv
-		}
-	}
-	if latest == nil {
-		return false
-	}
-	return !(latest.State == forge.ReviewApproved && strings.EqualFold(latest.CommitID, head) && !latest.Stale && !latest.Dismissed)
+	return gate.IsGated(r.Users, r.Teams, bots, reviews, head)
 }
 
-// reviewSignal finds the staging bot's "Build successful" review of head.
+// reviewSignal adapts gate.BuildReviewSignal to the configuration; an
+// unresolved one (config.Resolve) has no compiled pattern and no signal.
 func reviewSignal(sig *config.ReviewSignal, reviews []forge.Review, head string) string {
-	if sig == nil || sig.BodyPattern == nil {
-		return "" // an unresolved configuration (config.Resolve) has no signal
-	}
-	body := sig.BodyPattern
-	for _, rv := range reviews {
-		if strings.EqualFold(rv.User, sig.User) && rv.State == forge.ReviewApproved && !rv.Dismissed &&
-			strings.EqualFold(rv.CommitID, head) && body.MatchString(strings.TrimSpace(rv.Body)) {
-			return "review:" + rv.User
-		}
-	}
-	return ""
-}
-
-// statusSignal finds a successful commit status whose context matches the glob.
-func statusSignal(sig *config.StatusSignal, cs *forge.CombinedStatus) string {
-	if sig == nil || cs == nil {
+	if sig == nil {
 		return ""
 	}
-	for _, s := range cs.Statuses {
-		if ok, _ := path.Match(sig.Context, s.Context); ok && s.State == "success" {
-			return "status:" + s.Context
-		}
-	}
-	return ""
+	return gate.BuildReviewSignal(sig.User, sig.BodyPattern, reviews, head)
 }
 
-func containsFold(list []string, s string) bool {
-	if s == "" {
-		return false
+// statusSignal adapts gate.BuildStatusSignal to the configuration.
+func statusSignal(sig *config.StatusSignal, cs *forge.CombinedStatus) string {
+	if sig == nil {
+		return ""
 	}
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
+	return gate.BuildStatusSignal(sig.Context, cs)
 }
 
 // pullFromForge keys the row by our configured repository name.
