@@ -24,10 +24,7 @@ import (
 func postRun(ctx context.Context, deps Deps, log *slog.Logger, r store.TestRun, ref string) (jobIDs []int64, err error) {
 	log = log.With("run", r.ID, "flavor", r.Flavor, "arch", r.Arch, "build", r.Build)
 	err = deps.Store.InTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, $2::int)`, runLockKey, int32(r.ID)); err != nil {
-			return err
-		}
-		cur, err := store.GetRun(ctx, tx, r.ID)
+		cur, err := store.LockRunForPost(ctx, tx, r.ID)
 		if err != nil {
 			return err
 		}

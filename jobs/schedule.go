@@ -14,10 +14,6 @@ import (
 	"github.com/qemgate/qemgate/store"
 )
 
-// runLockKey namespaces the advisory locks that keep one test run from
-// being posted by two workers at once.
-const runLockKey = 7243002
-
 // ScheduleWorker plans a PR's test runs at its head SHA from the metadata
 // and posts each one to openQA exactly once.
 type ScheduleWorker struct {

@@ -98,11 +98,11 @@ func UpsertPull(ctx context.Context, db DBTX, p Pull) (PullChange, error) {
 func GetPull(ctx context.Context, db DBTX, repo string, number int64) (*Pull, error) {
 	rows, err := db.Query(ctx, `SELECT `+pullColumns+` FROM pulls WHERE repo = $1 AND number = $2`, repo, number)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read pull %s#%d: %w", repo, number, err)
 	}
 	p, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Pull])
 	if err != nil {
-		return nil, notFound(err)
+		return nil, fmt.Errorf("read pull %s#%d: %w", repo, number, notFound(err))
 	}
 	return &p, nil
 }
@@ -111,7 +111,7 @@ func GetPull(ctx context.Context, db DBTX, repo string, number int64) (*Pull, er
 func OpenPullsWithHead(ctx context.Context, db DBTX, repo, sha string) ([]int64, error) {
 	rows, err := db.Query(ctx, `SELECT number FROM pulls WHERE repo = $1 AND state = 'open' AND head_sha = $2 ORDER BY number`, repo, sha)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open pulls of %s at %.12s: %w", repo, sha, err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
@@ -135,7 +135,7 @@ type Gating struct {
 func SetGating(ctx context.Context, db DBTX, repo string, number int64, g Gating) error {
 	_, err := db.Exec(ctx, `UPDATE pulls SET packages = $3, priority = $4, emergency = $5, gated = $6
 		WHERE repo = $1 AND number = $2`, repo, number, nonNil(g.Packages), g.Priority, g.Emergency, g.Gated)
-	return err
+	return fmt.Errorf("store gating of %s#%d: %w", repo, number, err)
 }
 
 // SetBuildReady records that the build of sha is ready, if sha is still the
@@ -144,7 +144,7 @@ func SetBuildReady(ctx context.Context, db DBTX, repo string, number int64, sha,
 	tag, err := db.Exec(ctx, `UPDATE pulls SET build_sha = $3, build_signal = $4, build_ready_at = now()
 		WHERE repo = $1 AND number = $2 AND head_sha = $3 AND build_sha <> $3`, repo, number, sha, signal)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("record build ready of %s#%d@%.12s: %w", repo, number, sha, err)
 	}
 	return tag.RowsAffected() == 1, nil
 }

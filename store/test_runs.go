@@ -104,52 +104,61 @@ func RunsOfPull(ctx context.Context, db DBTX, repo string, number int64, sha str
 	rows, err := db.Query(ctx, `SELECT `+runColumns+` FROM test_runs
 		WHERE repo = $1 AND number = $2 AND ($3 = '' OR sha = $3) ORDER BY id`, repo, number, sha)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("runs of %s#%d: %w", repo, number, err)
 	}
-	return pgx.CollectRows(rows, scanRun)
+	runs, err := pgx.CollectRows(rows, scanRun)
+	if err != nil {
+		return nil, fmt.Errorf("runs of %s#%d: %w", repo, number, err)
+	}
+	return runs, nil
 }
 
 // RunsOfAggregate returns the runs of an aggregate.
 func RunsOfAggregate(ctx context.Context, db DBTX, aggregateID int64) ([]TestRun, error) {
 	rows, err := db.Query(ctx, `SELECT `+runColumns+` FROM test_runs WHERE aggregate_id = $1 ORDER BY id`, aggregateID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("runs of aggregate %d: %w", aggregateID, err)
 	}
-	return pgx.CollectRows(rows, scanRun)
+	runs, err := pgx.CollectRows(rows, scanRun)
+	if err != nil {
+		return nil, fmt.Errorf("runs of aggregate %d: %w", aggregateID, err)
+	}
+	return runs, nil
 }
 
 // GetRun returns one run.
 func GetRun(ctx context.Context, db DBTX, id int64) (*TestRun, error) {
 	rows, err := db.Query(ctx, `SELECT `+runColumns+` FROM test_runs WHERE id = $1`, id)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read run %d: %w", id, err)
 	}
 	r, err := pgx.CollectExactlyOneRow(rows, scanRun)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, fmt.Errorf("read run %d: %w", id, notFound(err))
 	}
 	return &r, nil
 }
 
-// LockRun locks a run for the rest of tx, so that two workers never post
-// the same run at once, and returns its current state.
-func LockRun(ctx context.Context, tx pgx.Tx, id int64) (*TestRun, error) {
-	rows, err := tx.Query(ctx, `SELECT `+runColumns+` FROM test_runs WHERE id = $1 FOR UPDATE`, id)
-	if err != nil {
-		return nil, err
+// runLockKey namespaces the advisory locks that keep one test run from
+// being posted by two workers at once.
+const runLockKey = 7243002
+
+// LockRunForPost takes the run's posting lock for the rest of tx and
+// returns the run as it is now. The lock is advisory, not a row lock: the
+// attempt counter is updated on another connection while it is held
+// (CountRunAttempt), which a row lock would block.
+func LockRunForPost(ctx context.Context, tx pgx.Tx, id int64) (*TestRun, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, $2::int)`, runLockKey, int32(id)); err != nil {
+		return nil, fmt.Errorf("lock run %d for posting: %w", id, err)
 	}
-	r, err := pgx.CollectExactlyOneRow(rows, scanRun)
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &r, nil
+	return GetRun(ctx, tx, id)
 }
 
 // CountRunAttempt records that a post of the run is about to be tried; it is
 // committed before the post, so a crash afterwards is known to the next try.
 func CountRunAttempt(ctx context.Context, db DBTX, id int64) error {
 	_, err := db.Exec(ctx, `UPDATE test_runs SET attempts = attempts + 1 WHERE id = $1`, id)
-	return err
+	return fmt.Errorf("count an attempt of run %d: %w", id, err)
 }
 
 // MarkRunScheduled records what openQA created for a run.
@@ -163,19 +172,19 @@ func MarkRunScheduled(ctx context.Context, db DBTX, id, scheduledProductID int64
 	}
 	_, err := db.Exec(ctx, `UPDATE test_runs SET state = $2, scheduled_product_id = $3, job_ids = $4, error = '',
 		scheduled_at = now() WHERE id = $1`, id, state, spid, jobIDs)
-	return err
+	return fmt.Errorf("mark run %d scheduled: %w", id, err)
 }
 
 // MarkRunFailed records a permanent scheduling error, shown to people.
 func MarkRunFailed(ctx context.Context, db DBTX, id int64, msg string) error {
 	_, err := db.Exec(ctx, `UPDATE test_runs SET state = 'failed', error = $2 WHERE id = $1`, id, msg)
-	return err
+	return fmt.Errorf("mark run %d failed: %w", id, err)
 }
 
 // NoteRunError records a passing (retryable) error without changing the state.
 func NoteRunError(ctx context.Context, db DBTX, id int64, msg string) error {
 	_, err := db.Exec(ctx, `UPDATE test_runs SET error = $2 WHERE id = $1`, id, msg)
-	return err
+	return fmt.Errorf("note an error of run %d: %w", id, err)
 }
 
 // SupersedeRuns marks the runs of a PR at any SHA but headSHA as superseded
@@ -184,7 +193,7 @@ func SupersedeRuns(ctx context.Context, db DBTX, repo string, number int64, head
 	tag, err := db.Exec(ctx, `UPDATE test_runs SET state = 'superseded', superseded_at = now()
 		WHERE repo = $1 AND number = $2 AND sha <> $3 AND state <> 'superseded'`, repo, number, headSHA)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("supersede runs of %s#%d: %w", repo, number, err)
 	}
 	return tag.RowsAffected(), nil
 }
