@@ -135,7 +135,10 @@ type Gating struct {
 func SetGating(ctx context.Context, db DBTX, repo string, number int64, g Gating) error {
 	_, err := db.Exec(ctx, `UPDATE pulls SET packages = $3, priority = $4, emergency = $5, gated = $6
 		WHERE repo = $1 AND number = $2`, repo, number, nonNil(g.Packages), g.Priority, g.Emergency, g.Gated)
-	return fmt.Errorf("store gating of %s#%d: %w", repo, number, err)
+	if err != nil {
+		return fmt.Errorf("store gating of %s#%d: %w", repo, number, err)
+	}
+	return nil
 }
 
 // SetBuildReady records that the build of sha is ready, if sha is still the

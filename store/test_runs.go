@@ -158,7 +158,10 @@ func LockRunForPost(ctx context.Context, tx pgx.Tx, id int64) (*TestRun, error) 
 // committed before the post, so a crash afterwards is known to the next try.
 func CountRunAttempt(ctx context.Context, db DBTX, id int64) error {
 	_, err := db.Exec(ctx, `UPDATE test_runs SET attempts = attempts + 1 WHERE id = $1`, id)
-	return fmt.Errorf("count an attempt of run %d: %w", id, err)
+	if err != nil {
+		return fmt.Errorf("count an attempt of run %d: %w", id, err)
+	}
+	return nil
 }
 
 // MarkRunScheduled records what openQA created for a run.
@@ -172,19 +175,28 @@ func MarkRunScheduled(ctx context.Context, db DBTX, id, scheduledProductID int64
 	}
 	_, err := db.Exec(ctx, `UPDATE test_runs SET state = $2, scheduled_product_id = $3, job_ids = $4, error = '',
 		scheduled_at = now() WHERE id = $1`, id, state, spid, jobIDs)
-	return fmt.Errorf("mark run %d scheduled: %w", id, err)
+	if err != nil {
+		return fmt.Errorf("mark run %d scheduled: %w", id, err)
+	}
+	return nil
 }
 
 // MarkRunFailed records a permanent scheduling error, shown to people.
 func MarkRunFailed(ctx context.Context, db DBTX, id int64, msg string) error {
 	_, err := db.Exec(ctx, `UPDATE test_runs SET state = 'failed', error = $2 WHERE id = $1`, id, msg)
-	return fmt.Errorf("mark run %d failed: %w", id, err)
+	if err != nil {
+		return fmt.Errorf("mark run %d failed: %w", id, err)
+	}
+	return nil
 }
 
 // NoteRunError records a passing (retryable) error without changing the state.
 func NoteRunError(ctx context.Context, db DBTX, id int64, msg string) error {
 	_, err := db.Exec(ctx, `UPDATE test_runs SET error = $2 WHERE id = $1`, id, msg)
-	return fmt.Errorf("note an error of run %d: %w", id, err)
+	if err != nil {
+		return fmt.Errorf("note an error of run %d: %w", id, err)
+	}
+	return nil
 }
 
 // SupersedeRuns marks the runs of a PR at any SHA but headSHA as superseded
