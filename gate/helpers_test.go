@@ -2,6 +2,7 @@ package gate_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -172,4 +173,48 @@ func TestPullRef(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "products/SLFO#1@2c8a2689d0b5", gate.Pull{Repo: "products/SLFO", Number: 1, HeadSHA: "2c8a2689d0b5d0b9"}.Ref())
 	require.Equal(t, "https://q.test/pulls/products/SLFO/1", gate.DashboardURL("https://q.test/", "products/SLFO", 1))
+}
+
+func TestParsePatchinfoEmbargo(t *testing.T) {
+	t.Parallel()
+	at := func(s string) *time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		require.NoError(t, err)
+		return &v
+	}
+	tests := []struct {
+		name string
+		date string
+		want *time.Time
+	}{
+		{"no embargo", "", nil},
+		{"a day lasts to its end", "2026-12-24", at("2026-12-25T00:00:00Z")},
+		{"date and time, UTC", "2026-12-24 13:30", at("2026-12-24T13:30:00Z")},
+		{"with seconds", "2026-12-24 13:30:15", at("2026-12-24T13:30:15Z")},
+		{"RFC 3339 with a zone", "2026-12-24T13:30:00+02:00", at("2026-12-24T11:30:00Z")},
+		{"unreadable holds until told otherwise", "next tuesday", &gate.EmbargoForever},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			raw := `<patchinfo incident="7"><package>openssl-3</package><package>openssl-3</package>`
+			if tt.date != "" {
+				raw += "<embargo_date>" + tt.date + "</embargo_date>"
+			}
+			raw += `<category>security</category></patchinfo>`
+			pi, err := gate.ParsePatchinfo([]byte(raw))
+			require.NoError(t, err)
+			require.Equal(t, []string{"openssl-3"}, pi.Packages)
+			if tt.want == nil {
+				require.Nil(t, pi.EmbargoUntil)
+				return
+			}
+			require.NotNil(t, pi.EmbargoUntil)
+			require.True(t, tt.want.Equal(*pi.EmbargoUntil), "%s != %s", pi.EmbargoUntil, tt.want)
+		})
+	}
+	until := time.Date(2026, 12, 25, 0, 0, 0, 0, time.UTC)
+	require.True(t, gate.Embargoed(&until, until.Add(-time.Second)))
+	require.False(t, gate.Embargoed(&until, until), "lifted at its end")
+	require.False(t, gate.Embargoed(nil, until))
 }

@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 )
 
 // demotedSuffixes mark sub-packages that do not name an update well; qem-bot
@@ -69,28 +70,74 @@ func IsLivepatch(pkgs []string) bool {
 }
 
 type patchinfo struct {
-	XMLName  xml.Name `xml:"patchinfo"`
-	Incident string   `xml:"incident,attr"`
-	Packages []string `xml:"package"`
+	XMLName     xml.Name `xml:"patchinfo"`
+	Incident    string   `xml:"incident,attr"`
+	Packages    []string `xml:"package"`
+	EmbargoDate string   `xml:"embargo_date"`
 }
 
-// PackagesFromPatchinfo reads the <package> entries of an OBS _patchinfo file
-// (<patchinfo incident="N"><package>foo</package>…</patchinfo>), which is
-// where gitea-sync takes a PR's packages from. The result is sorted and unique.
-func PackagesFromPatchinfo(raw []byte) ([]string, error) {
+// Patchinfo is what the gate reads from an OBS _patchinfo file.
+type Patchinfo struct {
+	// Packages are the <package> entries, sorted and unique: where
+	// gitea-sync takes a PR's packages from.
+	Packages []string
+	// EmbargoUntil is the <embargo_date>: the update is under a security
+	// embargo until then (EmbargoForever when the date cannot be read).
+	// Nil without one.
+	EmbargoUntil *time.Time
+}
+
+// EmbargoForever stands for an embargo whose end cannot be read: it holds
+// until the _patchinfo says otherwise.
+var EmbargoForever = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// embargoLayouts are the spellings of <embargo_date> read, UTC unless they
+// carry a zone; a bare date lasts to the end of that day.
+var embargoLayouts = []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"}
+
+// ParsePatchinfo reads an OBS _patchinfo file
+// (<patchinfo incident="N"><package>foo</package><embargo_date>…</embargo_date>…</patchinfo>).
+func ParsePatchinfo(raw []byte) (Patchinfo, error) {
 	var pi patchinfo
 	dec := xml.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&pi); err != nil {
-		return nil, fmt.Errorf("parse _patchinfo: %w", err)
+		return Patchinfo{}, fmt.Errorf("parse _patchinfo: %w", err)
 	}
-	out := make([]string, 0, len(pi.Packages))
+	out := Patchinfo{Packages: make([]string, 0, len(pi.Packages))}
 	for _, p := range pi.Packages {
 		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+			out.Packages = append(out.Packages, p)
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	slices.Sort(out.Packages)
+	out.Packages = slices.Compact(out.Packages)
+	if d := strings.TrimSpace(pi.EmbargoDate); d != "" {
+		until := EmbargoForever
+		for _, layout := range embargoLayouts {
+			if t, err := time.Parse(layout, d); err == nil {
+				until = t.UTC()
+				if layout == "2006-01-02" {
+					until = until.AddDate(0, 0, 1)
+				}
+				break
+			}
+		}
+		out.EmbargoUntil = &until
+	}
+	return out, nil
+}
+
+// PackagesFromPatchinfo reads the <package> entries of an OBS _patchinfo
+// file, sorted and unique (ParsePatchinfo).
+func PackagesFromPatchinfo(raw []byte) ([]string, error) {
+	pi, err := ParsePatchinfo(raw)
+	return pi.Packages, err
+}
+
+// Embargoed says whether an embargo that lasts until until (nil: none)
+// still holds at now.
+func Embargoed(until *time.Time, now time.Time) bool {
+	return until != nil && now.Before(*until)
 }
 
 // rootFileExts are files at the top of a product repository that are not packages.

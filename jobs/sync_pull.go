@@ -6,6 +6,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -79,6 +80,7 @@ func (w *SyncPullWorker) work(ctx context.Context, job *river.Job[SyncPullArgs])
 		}
 		if err := store.SetGating(ctx, tx, p.Repo, p.Number, store.Gating{
 			Packages: facts.packages, Priority: facts.priority, Emergency: facts.emergency, Gated: facts.gated,
+			EmbargoedUntil: facts.embargoUntil,
 		}); err != nil {
 			return err
 		}
@@ -109,12 +111,14 @@ type pullFacts struct {
 	emergency   bool
 	gated       bool
 	buildSignal string // how the build of the head SHA was said to be ready; "" while not
+	// embargoUntil is the latest <embargo_date> of the PR's _patchinfo files.
+	embargoUntil *time.Time
 }
 
 func (w *SyncPullWorker) gather(ctx context.Context, rc config.Repo, p store.Pull) (pullFacts, error) {
 	var f pullFacts
 	var err error
-	if f.packages, err = w.packages(ctx, rc, p); err != nil {
+	if f.packages, f.embargoUntil, err = w.packages(ctx, rc, p); err != nil {
 		return f, err
 	}
 	f.priority, f.emergency = gate.PriorityFromLabels(p.Labels, rc.PriorityLabels, rc.EmergencyLabels, gate.DefaultPullPriority)
@@ -137,35 +141,39 @@ func (w *SyncPullWorker) gather(ctx context.Context, rc config.Repo, p store.Pul
 
 // packages reads the <package> entries of every _patchinfo the PR changes,
 // or, when there is none or the repository says so, its top-level directories.
-func (w *SyncPullWorker) packages(ctx context.Context, rc config.Repo, p store.Pull) ([]string, error) {
+func (w *SyncPullWorker) packages(ctx context.Context, rc config.Repo, p store.Pull) ([]string, *time.Time, error) {
 	files, err := w.deps.Forge.PullFiles(ctx, p.Repo, p.Number)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	paths := make([]string, 0, len(files))
 	for _, f := range files {
 		paths = append(paths, f.Filename)
 	}
 	if rc.PackagesFrom == "top_level_dirs" {
-		return gate.PackagesFromPaths(paths), nil
+		return gate.PackagesFromPaths(paths), nil, nil
 	}
 	seen := map[string]bool{}
 	var pkgs []string
+	var embargo *time.Time
 	for _, f := range files {
 		if path.Base(f.Filename) != "_patchinfo" || f.Status == "deleted" {
 			continue
 		}
 		raw, err := w.deps.Forge.RawFile(ctx, p.Repo, p.HeadSHA, f.Filename)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		found, err := gate.PackagesFromPatchinfo(raw)
+		pi, err := gate.ParsePatchinfo(raw)
 		if err != nil {
 			// A broken _patchinfo is the PR's problem, not a reason to retry.
 			w.deps.Logger.WarnContext(ctx, "unreadable _patchinfo", "pull", p.Ref(), "file", f.Filename, "error", err)
 			continue
 		}
-		for _, pkg := range found {
+		if pi.EmbargoUntil != nil && (embargo == nil || pi.EmbargoUntil.After(*embargo)) {
+			embargo = pi.EmbargoUntil
+		}
+		for _, pkg := range pi.Packages {
 			if !seen[pkg] {
 				seen[pkg] = true
 				pkgs = append(pkgs, pkg)
@@ -173,10 +181,10 @@ func (w *SyncPullWorker) packages(ctx context.Context, rc config.Repo, p store.P
 		}
 	}
 	if len(pkgs) == 0 {
-		return gate.PackagesFromPaths(paths), nil
+		return gate.PackagesFromPaths(paths), embargo, nil
 	}
 	sort.Strings(pkgs)
-	return pkgs, nil
+	return pkgs, embargo, nil
 }
 
 // isGated adapts gate.IsGated to the repository's configuration.

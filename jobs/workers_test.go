@@ -261,3 +261,23 @@ func TestReviewSignalNeedsAResolvedConfig(t *testing.T) {
 	require.NoError(t, c.Resolve())
 	require.Equal(t, "review:"+demo.StagingBot, reviewSignal(sig, reviews, "abc"))
 }
+
+// The <embargo_date> of a PR's _patchinfo is kept on the PR; while it holds,
+// the plan keeps the update off public-cloud flavors (gate/plan_test.go).
+func TestSyncPullWorkerReadsTheEmbargo(t *testing.T) {
+	t.Parallel()
+	r := newWorkerRig(t)
+	pr, err := r.gitea.OpenPull(giteafake.PullOptions{Owner: demo.Owner, Repo: demo.RepoName, Author: demo.Author, HeadOwner: demo.Author,
+		Head: "embargoed", Title: "Update openssl-3 (embargoed)", Files: map[string]string{demo.PatchinfoPath: `<patchinfo incident="9">` +
+			`<package>openssl-3</package><embargo_date>2099-01-01</embargo_date><category>security</category></patchinfo>`}})
+	require.NoError(t, err)
+	require.NoError(t, work(r, &SyncPullWorker{deps: r.deps}, SyncPullArgs{Repo: demo.Repo, Number: pr.Number}))
+	p := r.pull(pr.Number)
+	require.NotNil(t, p.EmbargoedUntil)
+	require.Equal(t, time.Date(2099, 1, 2, 0, 0, 0, 0, time.UTC), p.EmbargoedUntil.UTC())
+	require.True(t, gate.Embargoed(p.EmbargoedUntil, time.Now()))
+
+	plain := r.builtPull()
+	require.NoError(t, work(r, &SyncPullWorker{deps: r.deps}, SyncPullArgs{Repo: demo.Repo, Number: plain.Number}))
+	require.Nil(t, r.pull(plain.Number).EmbargoedUntil)
+}

@@ -38,6 +38,8 @@ type Pull struct {
 	VerdictReason      string     `json:"verdict_reason"`
 	VerdictDetail      []byte     `json:"-"`
 	VerdictAt          *time.Time `json:"verdict_at"`
+	// EmbargoedUntil is the end of the update's security embargo (nil: none).
+	EmbargoedUntil *time.Time `json:"embargoed_until,omitempty"`
 }
 
 // Ref names the PR the way every log line and error does: owner/repo#n@sha[:12].
@@ -52,7 +54,7 @@ func (p Pull) Ref() string {
 const pullColumns = `repo, number, state, merged, draft, title, author, base_branch, head_sha, html_url,
 	labels, requested_reviewers, requested_teams, gitea_updated_at, first_seen_at, synced_at,
 	packages, priority, emergency, gated, build_sha, build_signal, build_ready_at,
-	verdict, verdict_sha, verdict_reason, verdict_detail, verdict_at`
+	verdict, verdict_sha, verdict_reason, verdict_detail, verdict_at, embargoed_until`
 
 // PullChange says what an upsert changed, so callers can react to a push.
 type PullChange struct {
@@ -129,12 +131,14 @@ type Gating struct {
 	Priority  int
 	Emergency bool
 	Gated     bool
+	// EmbargoedUntil is the end of the update's embargo (nil: none).
+	EmbargoedUntil *time.Time
 }
 
 // SetGating stores what was derived about a PR at its current head.
 func SetGating(ctx context.Context, db DBTX, repo string, number int64, g Gating) error {
-	_, err := db.Exec(ctx, `UPDATE pulls SET packages = $3, priority = $4, emergency = $5, gated = $6
-		WHERE repo = $1 AND number = $2`, repo, number, nonNil(g.Packages), g.Priority, g.Emergency, g.Gated)
+	_, err := db.Exec(ctx, `UPDATE pulls SET packages = $3, priority = $4, emergency = $5, gated = $6, embargoed_until = $7
+		WHERE repo = $1 AND number = $2`, repo, number, nonNil(g.Packages), g.Priority, g.Emergency, g.Gated, g.EmbargoedUntil)
 	if err != nil {
 		return fmt.Errorf("store gating of %s#%d: %w", repo, number, err)
 	}
