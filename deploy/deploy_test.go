@@ -1010,16 +1010,7 @@ func registeredMetrics(t *testing.T) map[string]metric {
 			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "NewDesc" && len(call.Args) >= 3 {
 				if lit, ok := call.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
 					name, _ := strconv.Unquote(lit.Value)
-					m := metric{}
-					if labels, ok := call.Args[2].(*ast.CompositeLit); ok {
-						for _, el := range labels.Elts {
-							if l, ok := el.(*ast.BasicLit); ok {
-								v, _ := strconv.Unquote(l.Value)
-								m.labels = append(m.labels, v)
-							}
-						}
-					}
-					out[name] = m
+					out[name] = metric{labels: stringList(call.Args[2])}
 				}
 				return true
 			}
@@ -1047,20 +1038,29 @@ func registeredMetrics(t *testing.T) map[string]metric {
 				m.histogram = sel.Sel.Name == "HistogramOpts"
 			}
 			if len(call.Args) > 1 {
-				if labels, ok := call.Args[1].(*ast.CompositeLit); ok {
-					for _, el := range labels.Elts {
-						if lit, ok := el.(*ast.BasicLit); ok {
-							s, _ := strconv.Unquote(lit.Value)
-							m.labels = append(m.labels, s)
-						}
-					}
-				}
+				m.labels = stringList(call.Args[1])
 			}
 			out[name] = m
 			return true
 		})
 	}
 	require.Contains(t, out, "qemgate_http_requests_total", "the handlers' metrics could not be read")
+	return out
+}
+
+// stringList reads a []string{"a", "b"} literal (the label names).
+func stringList(e ast.Expr) []string {
+	lit, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, el := range lit.Elts {
+		if s, ok := el.(*ast.BasicLit); ok {
+			v, _ := strconv.Unquote(s.Value)
+			out = append(out, v)
+		}
+	}
 	return out
 }
 
