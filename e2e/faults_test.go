@@ -3,10 +3,13 @@ package e2e
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/fake/giteafake"
+	"github.com/qemgate/qemgate/fake/openqafake"
 )
 
 // requireNoRepeatedStatus fails when one of our statuses at sha was posted
@@ -40,4 +43,72 @@ func TestStatusIsNotPostedAgainAfterALostAnswer(t *testing.T) {
 	recorded := w.reports(pr.Number, "status")
 	require.Len(t, recorded, 1)
 	require.Equal(t, "success", recorded[0].State, "the adopted status is recorded")
+}
+
+// faultRate is the share of upstream calls that fail in the bad-day test.
+const faultRate = 0.3
+
+// badDay makes faultRate of every call to Gitea's API and to openQA fail,
+// in equal parts: a 5xx, a hang until the client's timeout, and an answer
+// lost after the call took effect.
+func (w *world) badDay() {
+	third := faultRate / 3
+	// Each fault hits its share of the calls the ones before it spared.
+	rates := []float64{third, third / (1 - third), third / (1 - 2*third)}
+	w.gitea.AddFault(giteafake.Fault{Path: "/api/v1/**", Status: http.StatusBadGateway, Rate: rates[0]})
+	w.gitea.AddFault(giteafake.Fault{Path: "/api/v1/**", Hang: true, Rate: rates[1]})
+	w.gitea.AddFault(giteafake.Fault{Path: "/api/v1/**", Drop: true, AfterHandling: true, Rate: rates[2]})
+	for _, ep := range []string{"isos", "jobs", "job", "comments", "job_groups", "job_group", "parent_groups", "parent_group"} {
+		w.openqa.AddFault(ep, openqafake.Fault{Status: http.StatusServiceUnavailable, Rate: rates[0]})
+		w.openqa.AddFault(ep, openqafake.Fault{Hang: true, Rate: rates[1]})
+		w.openqa.AddFault(ep, openqafake.Fault{Drop: true, AfterHandling: true, Rate: rates[2]})
+	}
+}
+
+// convergeWithin bounds the bad-day test: the issue asks for five minutes in
+// production (30 s timeouts); with 1 s timeouts the test expects far less.
+const convergeWithin = 100 * time.Second
+
+// On a bad day, when 30 % of every Gitea and openQA call fails (5xx,
+// timeouts, lost answers), a PR still converges to the right outcome within
+// a bound: its runs posted once each, one approval at the tested SHA, and
+// no status posted twice in a row.
+func TestConvergesOnABadDay(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, func(c *config.Config) {
+		c.Gitea.Timeout = config.Duration(time.Second)
+		c.OpenQA.Timeout = config.Duration(time.Second)
+	})
+	w.badDay()
+	start := time.Now()
+	pr := w.openPull("Update openssl-3")
+	w.buildSucceeds(pr.Number, pr.HeadSHA)
+	var ids []int64
+	require.Eventually(t, func() bool {
+		ids = w.jobsOf(pr.Number, pr.HeadSHA)
+		return len(ids) == 3
+	}, convergeWithin, 100*time.Millisecond, "both runs scheduled")
+	scheduled := time.Since(start)
+	w.finish("passed", ids...)
+	require.Eventually(t, func() bool {
+		reviews, err := w.gitea.Reviews(owner, repoName, pr.Number)
+		require.NoError(t, err)
+		for _, r := range reviews {
+			if r.User == botLogin && r.State == "APPROVED" && r.CommitID == pr.HeadSHA {
+				return true
+			}
+		}
+		return false
+	}, convergeWithin-scheduled, 100*time.Millisecond, "approved at the tested SHA")
+	t.Logf("scheduled after %s, approved after %s under %.0f %% faults", scheduled.Round(time.Millisecond),
+		time.Since(start).Round(time.Millisecond), faultRate*100)
+
+	w.gitea.ClearFaults()
+	w.openqa.ClearFaults()
+	w.settle()
+	require.Len(t, w.ourReviews(pr.Number, "APPROVED"), 1, "one approval")
+	require.Len(t, w.isoPosts(), 2, "one isos POST per run that took effect")
+	require.Equal(t, 1, countState(w.ourStatuses(pr.HeadSHA), "success"))
+	w.requireNoRepeatedStatus(pr.HeadSHA)
+	require.Equal(t, "passed", w.pull(pr.Number).Verdict)
 }
