@@ -108,7 +108,8 @@ func TestConvergesOnABadDay(t *testing.T) {
 	w.settle()
 	require.Len(t, w.ourReviews(pr.Number, "APPROVED"), 1, "one approval")
 	require.Len(t, w.isoPosts(), 2, "one isos POST per run that took effect")
-	require.Equal(t, 1, countState(w.ourStatuses(pr.HeadSHA), "success"))
+	ours := w.ourStatuses(pr.HeadSHA)
+	require.Equal(t, 1, countState(ours, "success"), "%+v", ours)
 	w.requireNoRepeatedStatus(pr.HeadSHA)
 	require.Equal(t, "passed", w.pull(pr.Number).Verdict)
 }
