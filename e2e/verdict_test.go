@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -264,4 +265,32 @@ func TestVerdictDryRun(t *testing.T) {
 		}
 	}
 	require.Contains(t, w.reports(pr.Number, store.ReportApproval)[0].Body, "Tested commit: "+pr.HeadSHA)
+}
+
+// A push whose webhook is lost lands while the last job of the old head
+// passes: qemgate reads the head from Gitea right before it approves, so
+// neither an approval nor a success status is posted at the old SHA, and the
+// PR is synced to its new head.
+func TestVerdictLivePushBeforeApprovalNeverApprovesTheOldSHA(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	pr, ids := w.scheduled()
+	w.finish("passed", ids[0], ids[1])
+	w.settle()
+
+	w.gitea.SetSwitches(giteafake.Switches{Drop: true}) // Gitea says nothing of the push
+	pushed, err := w.gitea.Push(owner, repoName, pr.Number, giteafake.PushOptions{Files: map[string]string{"openssl-3/openssl-3.spec": "Version: 3.1.2"}})
+	require.NoError(t, err)
+	w.finish("passed", ids[2])
+	w.settle()
+
+	require.Empty(t, w.ourReviews(pr.Number, "APPROVED"), "the old SHA is not approved")
+	require.Zero(t, countState(w.ourStatuses(pr.HeadSHA), "success"), "no success status at the old SHA")
+	require.Empty(t, w.reports(pr.Number, store.ReportApproval))
+	require.Eventually(t, func() bool { return w.pull(pr.Number).HeadSHA == pushed.HeadSHA }, 30*time.Second, 50*time.Millisecond,
+		"the report's live check syncs the PR to its new head")
+	w.settle()
+	p := w.pull(pr.Number)
+	require.Equal(t, pushed.HeadSHA, p.VerdictSHA)
+	require.Equal(t, gate.VerdictPending, p.Verdict)
 }

@@ -51,7 +51,12 @@ func StatusFor(v Verdict) (state, description string) {
 		return state, "no openQA jobs were created"
 	}
 	desc := CountsText(v.Counts)
-	if why := firstReason(v); why != "" && (v.Counts.Total == 0 || (v.State == VerdictPending && v.Counts.Running == 0)) {
+	// The counts explain a failure with failed or stopped jobs, and a wait
+	// with running ones; anything else (a run openQA refused, an unknown
+	// job, a draft, a build) is said in words.
+	explained := (v.State == VerdictFailed && v.Counts.Failed+v.Counts.Stopped > 0) ||
+		(v.State == VerdictPending && v.Counts.Running > 0) || v.State == VerdictPassed
+	if why := firstReason(v); why != "" && (v.Counts.Total == 0 || !explained) {
 		if v.Counts.Total == 0 {
 			desc = why
 		} else {

@@ -39,6 +39,18 @@ func TestStatusFor(t *testing.T) {
 			state: gate.StatusPending, desc: "1 passed, 1 failed, 1 running",
 		},
 		{
+			name: "a run openQA refused says why although the jobs passed",
+			in: gate.VerdictInput{Runs: []gate.RunInput{{Key: runA, Scheduled: true, JobCount: 1}, {Key: runB, Error: "no templates found"}},
+				Jobs: []gate.JobInput{job(1, "a", "passed")}},
+			state: gate.StatusFailure, desc: "1 passed, 0 failed, 0 running; test run " + runB + " could not be scheduled: no templates found",
+		},
+		{
+			name: "an unknown job is named",
+			in: gate.VerdictInput{Runs: []gate.RunInput{{Key: runA, Scheduled: true, JobIDs: []int64{1, 2}}},
+				Jobs: []gate.JobInput{job(1, "a", "passed")}},
+			state: gate.StatusPending, desc: "1 passed, 0 failed, 0 running; job 2 of " + runA + " not read yet (1 of 2 jobs known)",
+		},
+		{
 			name:  "pending on aggregates says so",
 			in:    gate.VerdictInput{Runs: aggRun, Jobs: []gate.JobInput{job(1, "a", "passed")}},
 			state: gate.StatusPending, desc: "1 passed, 0 failed, 0 running; required aggregate test results are missing (no aggregate including this PR has jobs yet)",
@@ -208,4 +220,28 @@ func TestReasonSetKey(t *testing.T) {
 	}
 	require.Equal(t, runErr("x"), runErr("x"))
 	require.NotEqual(t, runErr("x"), runErr("y"))
+}
+
+func TestWaitingVerdictStatus(t *testing.T) {
+	t.Parallel()
+	sha := "0123456789abcdef0123456789abcdef01234567"
+	tests := []struct {
+		name string
+		in   gate.Waiting
+		desc string
+	}{
+		{"draft", gate.Waiting{HeadSHA: sha, Draft: true, BuildReady: true}, "draft: 0123456789ab is tested once the PR is marked ready for review"},
+		{"build", gate.Waiting{HeadSHA: sha}, "waiting for the build of 0123456789ab"},
+		{"planning", gate.Waiting{HeadSHA: sha, BuildReady: true}, "waiting for test runs of 0123456789ab to be planned"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := gate.WaitingVerdict(tt.in)
+			require.Equal(t, gate.VerdictPending, v.State)
+			state, desc := gate.StatusFor(v)
+			require.Equal(t, gate.StatusPending, state)
+			require.Equal(t, tt.desc, desc)
+		})
+	}
 }

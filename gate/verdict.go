@@ -107,8 +107,13 @@ type RunInput struct {
 	// Key is the run's RunKey.
 	Key       string `json:"key"`
 	Scheduled bool   `json:"scheduled"`
-	// JobCount is how many jobs openQA created for the run.
+	// JobCount is how many jobs openQA created for the run; len(JobIDs)
+	// when JobIDs is set.
 	JobCount int `json:"job_count"`
+	// JobIDs are the jobs openQA created for the run (its isos answer).
+	// Each must be among the verdict's jobs: one that was never read is
+	// unknown, and an unknown job keeps the verdict pending.
+	JobIDs []int64 `json:"job_ids,omitempty"`
 	// Error is a permanent scheduling failure (e.g. openQA rejected the
 	// product); a transient one belongs in a retry, not here.
 	Error string `json:"error,omitempty"`
@@ -161,6 +166,7 @@ const (
 	ReasonNoJobs           ReasonCode = "no_jobs"
 	ReasonRunUnscheduled   ReasonCode = "run_unscheduled"
 	ReasonRunUnsynced      ReasonCode = "run_unsynced"
+	ReasonJobUnknown       ReasonCode = "job_unknown"
 	ReasonCloneUnsynced    ReasonCode = "clone_unsynced"
 	ReasonAggregateMissing ReasonCode = "aggregate_missing"
 	ReasonJobsRunning      ReasonCode = "jobs_running"
@@ -229,7 +235,12 @@ type Acceptance struct {
 // ones unless accepted: qem-bot (§5) counts its "stopped" status as not ok,
 // and an incomplete job has not shown that the update works.
 //
-// State: pending while any run is unscheduled or unsynced, any counted job or
+// Every job a scheduled run created (RunInput.JobIDs) must be in the input:
+// a planned job that was never read (unreadable, deleted before the first
+// read, or simply not synced yet) is unknown, and unknown is never passed.
+//
+// State: pending while any run is unscheduled or unsynced, any planned job is
+// unknown, any counted job or
 // unknown clone is not final, or required aggregate results are missing;
 // pending wins over failed, and blocking reasons found meanwhile are kept.
 // Otherwise failed when a run failed to schedule or a counted job is not
@@ -251,6 +262,32 @@ func VerdictFor(in VerdictInput) Verdict {
 	return e.verdict()
 }
 
+// Waiting describes a PR at its head SHA that has no test runs yet.
+type Waiting struct {
+	HeadSHA string
+	// Draft: the PR is a draft and drafts are not tested (repo skip_drafts).
+	Draft bool
+	// BuildReady: the build service said the head SHA is built.
+	BuildReady bool
+}
+
+// WaitingVerdict is the verdict of a PR without test runs at its head: it
+// waits for being marked ready, for its build, or for its runs to be
+// planned, and is never failed for it.
+func WaitingVerdict(w Waiting) Verdict {
+	var msg string
+	switch {
+	case w.Draft:
+		msg = fmt.Sprintf("draft: %.12s is tested once the PR is marked ready for review", w.HeadSHA)
+	case !w.BuildReady:
+		msg = fmt.Sprintf("waiting for the build of %.12s", w.HeadSHA)
+	default:
+		msg = fmt.Sprintf("waiting for test runs of %.12s to be planned", w.HeadSHA)
+	}
+	return Verdict{State: VerdictPending, Reasons: []Reason{{Code: ReasonRunUnscheduled, Message: msg}},
+		Acceptances: []Acceptance{}}
+}
+
 type evaluator struct {
 	in  VerdictInput
 	ids []string
@@ -264,6 +301,8 @@ type evaluator struct {
 	ownCounted int
 	// known holds every run key that has at least one job, dev groups included.
 	known map[string]bool
+	// seen holds every job id in the input, dev groups and obsolete included.
+	seen map[int64]bool
 	// aggregateSeen tells whether any aggregate job exists at all.
 	aggregateSeen bool
 	pending       bool
@@ -305,10 +344,12 @@ func (e *evaluator) runs() {
 func (e *evaluator) jobs(list []JobInput, aggregate bool) {
 	if e.known == nil {
 		e.known = make(map[string]bool, len(e.in.Runs))
+		e.seen = make(map[int64]bool, len(e.in.Jobs)+len(e.in.AggregateJobs))
 	}
 	ids := make(map[int64]struct{}, len(list))
 	for i := range list {
 		ids[list[i].ID] = struct{}{}
+		e.seen[list[i].ID] = true
 	}
 	type scenarioKey struct {
 		run, scenario string
@@ -439,9 +480,31 @@ func (e *evaluator) aggregates() {
 
 func (e *evaluator) verdict() Verdict {
 	for _, r := range e.in.Runs {
-		if r.Scheduled && r.Error == "" && r.JobCount > 0 && !e.known[r.Key] {
+		if !r.Scheduled || r.Error != "" {
+			continue
+		}
+		if len(r.JobIDs) == 0 {
+			if r.JobCount > 0 && !e.known[r.Key] {
+				e.add(Reason{Code: ReasonRunUnsynced, RunKey: r.Key, Aggregate: r.Aggregate,
+					Message: fmt.Sprintf("the jobs of %s are not known yet (openQA created %d)", r.Key, r.JobCount)})
+			}
+			continue
+		}
+		var missing []int64
+		for _, id := range r.JobIDs {
+			if !e.seen[id] {
+				missing = append(missing, id)
+			}
+		}
+		switch {
+		case len(missing) == 0:
+		case len(missing) == len(r.JobIDs):
 			e.add(Reason{Code: ReasonRunUnsynced, RunKey: r.Key, Aggregate: r.Aggregate,
-				Message: fmt.Sprintf("the jobs of %s are not known yet (openQA created %d)", r.Key, r.JobCount)})
+				Message: fmt.Sprintf("the jobs of %s are not known yet (openQA created %s)", r.Key, jobList(missing))})
+		default:
+			e.add(Reason{Code: ReasonJobUnknown, RunKey: r.Key, Aggregate: r.Aggregate,
+				Message: fmt.Sprintf("%s of %s not read yet (%d of %d jobs known)", jobList(missing), r.Key,
+					len(r.JobIDs)-len(missing), len(r.JobIDs))})
 		}
 	}
 	if e.counts.Running > 0 {
@@ -481,6 +544,23 @@ func (e *evaluator) noJobsMessage() string {
 	default:
 		return "no openQA job counts: every job is in a development group, obsolete or superseded"
 	}
+}
+
+// jobList names jobs for a reason: "job 12", "jobs 12, 13 and 4 more".
+func jobList(ids []int64) string {
+	const shown = 5
+	parts := make([]string, 0, min(len(ids), shown))
+	for _, id := range ids[:min(len(ids), shown)] {
+		parts = append(parts, strconv.FormatInt(id, 10))
+	}
+	s := strings.Join(parts, ", ")
+	if len(ids) > shown {
+		s += fmt.Sprintf(" and %d more", len(ids)-shown)
+	}
+	if len(ids) == 1 {
+		return "job " + s
+	}
+	return "jobs " + s
 }
 
 func compareReasons(a, b Reason) int {

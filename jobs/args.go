@@ -5,7 +5,6 @@ package jobs
 // poll_openqa, retention, aggregate) keep theirs beside their workers.
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/riverqueue/river"
@@ -14,9 +13,8 @@ import (
 // SyncPullArgs asks to re-read one PR from Gitea, the authority, and store it.
 // Events only say "look at this PR again"; they are never taken as the truth.
 type SyncPullArgs struct {
-	Repo     string `json:"repo" river:"unique"`
-	Number   int64  `json:"number" river:"unique"`
-	Followup bool   `json:"followup,omitempty" river:"unique"`
+	Repo   string `json:"repo" river:"unique"`
+	Number int64  `json:"number" river:"unique"`
 }
 
 // Kind names the job.
@@ -27,12 +25,7 @@ func (SyncPullArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueGitea, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
 }
 
-func (a SyncPullArgs) withFollowup() river.JobArgs {
-	a.Followup = !a.Followup
-	return a
-}
-
-func (a SyncPullArgs) debounceKey() string { return fmt.Sprintf("%s#%d", a.Repo, a.Number) }
+func (a SyncPullArgs) debounceKey() string { return a.Repo + "#" + strconv.FormatInt(a.Number, 10) }
 
 // SyncCommitArgs asks which open PRs have sha as their head, for a status
 // event on a commit we do not know yet, and syncs each of them.
@@ -66,10 +59,11 @@ func (ScheduleArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueOpenQA, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
 }
 
+func (a ScheduleArgs) debounceKey() string { return pullSHAKey(a.Repo, a.Number, a.SHA) }
+
 // SyncOpenQAJobArgs asks to re-read one openQA job, the authority on it.
 type SyncOpenQAJobArgs struct {
-	ID       int64 `json:"id" river:"unique"`
-	Followup bool  `json:"followup,omitempty" river:"unique"`
+	ID int64 `json:"id" river:"unique"`
 }
 
 // Kind names the job.
@@ -80,19 +74,13 @@ func (SyncOpenQAJobArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueOpenQA, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
 }
 
-func (a SyncOpenQAJobArgs) withFollowup() river.JobArgs {
-	a.Followup = !a.Followup
-	return a
-}
-
 func (a SyncOpenQAJobArgs) debounceKey() string { return strconv.FormatInt(a.ID, 10) }
 
 // EvaluateArgs asks to compute a PR's verdict from what is stored. It is
 // debounced: one pending evaluation per PR absorbs every change until it runs.
 type EvaluateArgs struct {
-	Repo     string `json:"repo" river:"unique"`
-	Number   int64  `json:"number" river:"unique"`
-	Followup bool   `json:"followup,omitempty" river:"unique"`
+	Repo   string `json:"repo" river:"unique"`
+	Number int64  `json:"number" river:"unique"`
 }
 
 // Kind names the job.
@@ -101,11 +89,6 @@ func (EvaluateArgs) Kind() string { return "evaluate" }
 // InsertOpts makes the job unique per PR while pending.
 func (EvaluateArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
-}
-
-func (a EvaluateArgs) withFollowup() river.JobArgs {
-	a.Followup = !a.Followup
-	return a
 }
 
 func (a EvaluateArgs) debounceKey() string { return a.Repo + "#" + strconv.FormatInt(a.Number, 10) }
@@ -125,4 +108,11 @@ func (ReportArgs) Kind() string { return "report" }
 // InsertOpts puts reporting on the Gitea queue, unique while pending.
 func (ReportArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueGitea, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+func (a ReportArgs) debounceKey() string { return pullSHAKey(a.Repo, a.Number, a.SHA) }
+
+// pullSHAKey is the debounce key of a job about one PR at one head SHA.
+func pullSHAKey(repo string, number int64, sha string) string {
+	return repo + "#" + strconv.FormatInt(number, 10) + "@" + sha
 }

@@ -8,11 +8,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/qemgate/qemgate/gate"
 	"github.com/qemgate/qemgate/openqa"
@@ -29,7 +27,7 @@ type EvaluateWorker struct {
 
 // Work evaluates the PR.
 func (w *EvaluateWorker) Work(ctx context.Context, job *river.Job[EvaluateArgs]) error {
-	return rerunIfMarked(ctx, w.deps, job, w.work(ctx, job))
+	return finishDebounced(ctx, w.deps, job, w.work(ctx, job))
 }
 
 func (w *EvaluateWorker) work(ctx context.Context, job *river.Job[EvaluateArgs]) error {
@@ -62,8 +60,7 @@ func (w *EvaluateWorker) work(ctx context.Context, job *river.Job[EvaluateArgs])
 	}
 	w.deps.Metrics.Verdicts.WithLabelValues(v.State).Inc()
 	client := river.ClientFromContext[pgx.Tx](ctx)
-	var reportBusy bool
-	err = w.deps.Store.InTx(ctx, func(tx pgx.Tx) error {
+	return w.deps.Store.InTx(ctx, func(tx pgx.Tx) error {
 		changed, err := store.SetVerdict(ctx, tx, p.Repo, p.Number, p.HeadSHA, v.State, verdictReason(v), detail)
 		if err != nil {
 			return err
@@ -76,24 +73,13 @@ func (w *EvaluateWorker) work(ctx context.Context, job *river.Job[EvaluateArgs])
 			return nil // not ours to gate: the verdict is only shown
 		}
 		// Reported even when unchanged: the PR may have become ours since
-		// the verdict was stored, and the report writes nothing twice.
-		res, err := client.InsertTx(ctx, tx, ReportArgs{Repo: p.Repo, Number: p.Number, SHA: p.HeadSHA}, nil)
-		if err != nil {
+		// the verdict was stored, and the report writes nothing twice. A
+		// report of this SHA that is running now runs again when it ends.
+		if _, err := InsertDebounced(ctx, client, tx, ReportArgs{Repo: p.Repo, Number: p.Number, SHA: p.HeadSHA}); err != nil {
 			return fmt.Errorf("enqueue report of %s: %w", p.Ref(), err)
 		}
-		reportBusy = res.UniqueSkippedAsDuplicate && res.Job.State == rivertype.JobStateRunning
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if reportBusy {
-		// A report of this SHA is running and may have read the verdict
-		// before this one; it cannot be queued twice, so come back once it
-		// is done and queue it then.
-		return river.JobSnooze(250 * time.Millisecond)
-	}
-	return nil
 }
 
 // currentRuns drops runs a push superseded.
@@ -111,12 +97,9 @@ func currentRuns(runs []store.TestRun) []store.TestRun {
 // head waits for the build or for planning, and is never failed for it.
 func (w *EvaluateWorker) verdict(ctx context.Context, p *store.Pull, runs []store.TestRun) (gate.Verdict, error) {
 	if len(runs) == 0 {
-		msg := fmt.Sprintf("waiting for the build of %.12s", p.HeadSHA)
-		if p.BuildSHA == p.HeadSHA {
-			msg = fmt.Sprintf("waiting for test runs of %.12s to be planned", p.HeadSHA)
-		}
-		return gate.Verdict{State: gate.VerdictPending, Reasons: []gate.Reason{{Code: gate.ReasonRunUnscheduled, Message: msg}},
-			Acceptances: []gate.Acceptance{}}, nil
+		rc, _ := w.deps.Config.Repo(p.Repo)
+		return gate.WaitingVerdict(gate.Waiting{HeadSHA: p.HeadSHA, BuildReady: p.BuildSHA == p.HeadSHA,
+			Draft: p.Draft && (rc.SkipDrafts == nil || *rc.SkipDrafts)}), nil
 	}
 	in := gate.VerdictInput{
 		Pull:            gate.Pull{Repo: p.Repo, Number: p.Number, HeadSHA: p.HeadSHA, Base: p.BaseBranch, HTMLURL: p.HTMLURL},
@@ -191,7 +174,7 @@ func (w *EvaluateWorker) olderJobOK(ctx context.Context, j store.OpenQAJob, p *s
 }
 
 func runInput(r store.TestRun, key string) gate.RunInput {
-	ri := gate.RunInput{Key: key, WithAggregate: r.WithAggregate, JobCount: len(r.JobIDs)}
+	ri := gate.RunInput{Key: key, WithAggregate: r.WithAggregate, JobCount: len(r.JobIDs), JobIDs: r.JobIDs}
 	switch r.State {
 	case store.RunScheduled, store.RunDryRun:
 		ri.Scheduled = true

@@ -18,6 +18,12 @@ type Metrics struct {
 	PollerDrift       *prometheus.CounterVec
 	Aggregates        *prometheus.CounterVec
 	DeliveriesDeleted prometheus.Counter
+	// Reruns counts jobs queued again because news arrived while they ran.
+	Reruns *prometheus.CounterVec
+	// HeadMoved counts reports held back because the SHA was no longer the head.
+	HeadMoved prometheus.Counter
+	// Reevaluations counts evaluations the verdict safety net asked for.
+	Reevaluations *prometheus.CounterVec
 }
 
 // NewMetrics registers the workers' metrics on reg.
@@ -63,8 +69,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "qemgate_deliveries_deleted_total",
 			Help: "Stored deliveries deleted by retention.",
 		}),
+		Reruns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_job_reruns_total",
+			Help: "Jobs queued again on completion because an event for their key arrived while they ran, by kind.",
+		}, []string{"kind"}),
+		HeadMoved: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qemgate_reports_head_moved_total",
+			Help: "Final statuses, approvals and requests for changes held back because Gitea, read live, or a stored event showed a newer head than the tested SHA.",
+		}),
+		Reevaluations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_reevaluations_total",
+			Help: "Evaluations queued by the verdict safety net, by reason (jobs_newer: a stored job or acceptance changed after the last evaluation; head_unevaluated: the head SHA has runs but no verdict). Non-zero means news was lost on the way to an evaluation.",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.Verdicts, m.GiteaWrites, m.OpenQARequests, m.GiteaRequests, m.Scheduled, m.MetadataReload, m.MetadataOK,
+	reg.MustRegister(m.Reruns, m.HeadMoved, m.Reevaluations, m.Verdicts, m.GiteaWrites, m.OpenQARequests, m.GiteaRequests, m.Scheduled, m.MetadataReload, m.MetadataOK,
 		m.PollerDrift, m.Aggregates, m.DeliveriesDeleted)
 	return m
 }

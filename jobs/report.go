@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/qemgate/qemgate/forge"
@@ -35,6 +35,10 @@ type ReportWorker struct {
 
 // Work reports the verdict, if the SHA is still the PR's head.
 func (w *ReportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) error {
+	return finishDebounced(ctx, w.deps, job, w.work(ctx, job))
+}
+
+func (w *ReportWorker) work(ctx context.Context, job *river.Job[ReportArgs]) error {
 	a := job.Args
 	p, err := store.GetPull(ctx, w.deps.Store.Pool, a.Repo, a.Number)
 	if errors.Is(err, store.ErrNotFound) {
@@ -67,27 +71,13 @@ func (w *ReportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) err
 		r.reviewBot = w.deps.Config.Gitea.BotLogin
 	}
 	for _, step := range []func(context.Context) error{r.dismissals, r.status, r.feedback, r.summary} {
-		if err := step(ctx); err != nil {
+		if err := step(ctx); errors.Is(err, errHeadMoved) {
+			return nil // the sync of the new head decides what comes next
+		} else if err != nil {
 			return err
 		}
 	}
-	// An evaluation that finished meanwhile could not queue another report
-	// while this one ran; look again at the newer verdict.
-	cur, err := store.GetVerdict(ctx, w.deps.Store.Pool, p.Repo, p.Number)
-	if err != nil {
-		return err
-	}
-	if cur.SHA == a.SHA && !sameTime(cur.At, p.VerdictAt) {
-		return river.JobSnooze(50 * time.Millisecond)
-	}
 	return nil
-}
-
-func sameTime(a, b *time.Time) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Equal(*b)
 }
 
 // reporter carries one report through its steps.
@@ -108,6 +98,52 @@ func (r *reporter) gatePull() gate.Pull {
 
 func (r *reporter) dry() bool { return r.deps.Config.DryRun }
 
+// errHeadMoved stops a report: the SHA it is about is no longer the PR's head.
+var errHeadMoved = errors.New("the reported SHA is no longer the PR's head")
+
+// stillHead is asked right before every write that says a SHA is good or
+// bad (a final status, an approval, a request for changes). The SHA must not
+// be superseded by a push we have stored but not synced yet, and must be the
+// head of the open PR in Gitea, read live. Otherwise the PR is synced again
+// (which supersedes the old runs) and errHeadMoved ends the report. A failed
+// read is an error: nothing is approved unchecked.
+func (r *reporter) stillHead(ctx context.Context) error {
+	if r.dry() {
+		return nil
+	}
+	newer, err := store.NewerHeadEvent(ctx, r.deps.Store.Pool, r.p.Repo, r.p.Number, r.sha, r.p.SyncedAt)
+	if err != nil {
+		return err
+	}
+	if newer != "" {
+		r.log.InfoContext(ctx, "report held back: a stored event names a newer head", "event_sha", newer)
+		return r.resync(ctx)
+	}
+	live, err := r.deps.Forge.GetPull(ctx, r.p.Repo, r.p.Number)
+	if err != nil {
+		return forgeError(fmt.Sprintf("check the head of %s", r.p.Ref()), err)
+	}
+	if live.State != "open" || !strings.EqualFold(live.HeadSHA, r.sha) {
+		r.log.InfoContext(ctx, "report held back: Gitea shows another head", "live_head", live.HeadSHA, "live_state", live.State)
+		return r.resync(ctx)
+	}
+	return nil
+}
+
+// resync queues a sync of the PR and ends the report with errHeadMoved.
+func (r *reporter) resync(ctx context.Context) error {
+	r.deps.Metrics.HeadMoved.Inc()
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	err := r.deps.Store.InTx(ctx, func(tx pgx.Tx) error {
+		_, err := InsertDebounced(ctx, client, tx, SyncPullArgs{Repo: r.p.Repo, Number: r.p.Number})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return errHeadMoved
+}
+
 // post writes to Gitea through do (unless dry-run) and records rec. The
 // record follows the write: a crash between them is caught by looking at
 // Gitea before writing again (adopt).
@@ -123,6 +159,9 @@ func (r *reporter) post(ctx context.Context, rec store.Report, do func() (int64,
 		return store.SaveReport(ctx, r.deps.Store.Pool, &rec)
 	}
 	id, err := retryWrite(ctx, do)
+	if errors.Is(err, errHeadMoved) {
+		return err
+	}
 	if err != nil {
 		r.deps.Metrics.GiteaWrites.WithLabelValues(rec.Kind, "failed").Inc()
 		if status(err) == http.StatusUnprocessableEntity && (rec.Kind == store.ReportApproval || rec.Kind == store.ReportDecline) {
@@ -155,6 +194,11 @@ func (r *reporter) status(ctx context.Context) error {
 	}
 	if prev != nil && prev.State == state && prev.Description == desc && prev.TargetURL == r.dashboard {
 		return nil
+	}
+	if state != gate.StatusPending {
+		if err := r.stillHead(ctx); err != nil {
+			return err
+		}
 	}
 	rec := store.Report{Kind: store.ReportStatus, Key: statusContext, State: state, Description: desc, TargetURL: r.dashboard}
 	in := forge.StatusInput{State: state, Context: statusContext, Description: desc, TargetURL: r.dashboard}
@@ -215,6 +259,9 @@ func (r *reporter) approve(ctx context.Context) error {
 			}); id != 0 || err != nil {
 				return id, err
 			}
+			if err := r.stillHead(ctx); err != nil {
+				return 0, err
+			}
 			c, err := r.deps.Forge.CreateComment(ctx, r.p.Repo, r.p.Number, body)
 			if err != nil {
 				return 0, err
@@ -225,6 +272,9 @@ func (r *reporter) approve(ctx context.Context) error {
 	return r.post(ctx, rec, func() (int64, error) {
 		if id, err := r.ourReview(ctx, func(rv forge.Review) bool { return rv.State == forge.ReviewApproved }); id != 0 || err != nil {
 			return id, err
+		}
+		if err := r.stillHead(ctx); err != nil {
+			return 0, err
 		}
 		rv, err := r.deps.Forge.CreateReview(ctx, r.p.Repo, r.p.Number, forge.ReviewInput{Event: forge.ReviewApproved, Body: body, CommitID: r.sha})
 		if err != nil {
@@ -246,6 +296,9 @@ func (r *reporter) decline(ctx context.Context) error {
 			if id, err := r.ourComment(ctx, func(c forge.Comment) bool { return c.Body == body }); id != 0 || err != nil {
 				return id, err
 			}
+			if err := r.stillHead(ctx); err != nil {
+				return 0, err
+			}
 			c, err := r.deps.Forge.CreateComment(ctx, r.p.Repo, r.p.Number, body)
 			if err != nil {
 				return 0, err
@@ -258,6 +311,9 @@ func (r *reporter) decline(ctx context.Context) error {
 			return rv.State == forge.ReviewRequestChanges && rv.Body == body
 		}); id != 0 || err != nil {
 			return id, err
+		}
+		if err := r.stillHead(ctx); err != nil {
+			return 0, err
 		}
 		rv, err := r.deps.Forge.CreateReview(ctx, r.p.Repo, r.p.Number, forge.ReviewInput{Event: forge.ReviewRequestChanges, Body: body, CommitID: r.sha})
 		if err != nil {

@@ -27,6 +27,10 @@ type ScheduleWorker struct {
 
 // Work plans, then posts every planned run that is not posted yet.
 func (w *ScheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
+	return finishDebounced(ctx, w.deps, job, w.work(ctx, job))
+}
+
+func (w *ScheduleWorker) work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
 	a := job.Args
 	p, err := store.GetPull(ctx, w.deps.Store.Pool, a.Repo, a.Number)
 	if errors.Is(err, store.ErrNotFound) {

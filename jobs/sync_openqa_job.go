@@ -30,7 +30,7 @@ type SyncOpenQAJobWorker struct {
 
 // Work syncs the job.
 func (w *SyncOpenQAJobWorker) Work(ctx context.Context, job *river.Job[SyncOpenQAJobArgs]) error {
-	return rerunIfMarked(ctx, w.deps, job, w.work(ctx, job))
+	return finishDebounced(ctx, w.deps, job, w.work(ctx, job))
 }
 
 func (w *SyncOpenQAJobWorker) work(ctx context.Context, job *river.Job[SyncOpenQAJobArgs]) error {

@@ -27,7 +27,7 @@ type SyncPullWorker struct {
 
 // Work loads the PR from Gitea and records it.
 func (w *SyncPullWorker) Work(ctx context.Context, job *river.Job[SyncPullArgs]) error {
-	return rerunIfMarked(ctx, w.deps, job, w.work(ctx, job))
+	return finishDebounced(ctx, w.deps, job, w.work(ctx, job))
 }
 
 func (w *SyncPullWorker) work(ctx context.Context, job *river.Job[SyncPullArgs]) error {
@@ -94,8 +94,8 @@ func (w *SyncPullWorker) work(ctx context.Context, job *river.Job[SyncPullArgs])
 		}
 		skipDraft := p.Draft && (repoCfg.SkipDrafts == nil || *repoCfg.SkipDrafts)
 		if facts.gated && facts.buildSignal != "" && !skipDraft {
-			if _, err := client.InsertTx(ctx, tx, ScheduleArgs{Repo: p.Repo, Number: p.Number, SHA: p.HeadSHA}, nil); err != nil {
-				return fmt.Errorf("enqueue schedule: %w", err)
+			if _, err := InsertDebounced(ctx, client, tx, ScheduleArgs{Repo: p.Repo, Number: p.Number, SHA: p.HeadSHA}); err != nil {
+				return err
 			}
 		}
 		_, err = InsertDebounced(ctx, client, tx, EvaluateArgs{Repo: p.Repo, Number: p.Number})

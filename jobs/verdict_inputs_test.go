@@ -67,7 +67,7 @@ func TestRunInput(t *testing.T) {
 	}{
 		{run: store.TestRun{State: store.RunPlanned}, want: gate.RunInput{Key: "k"}},
 		{run: store.TestRun{State: store.RunScheduled, JobIDs: []int64{1, 2}, WithAggregate: true},
-			want: gate.RunInput{Key: "k", Scheduled: true, JobCount: 2, WithAggregate: true}},
+			want: gate.RunInput{Key: "k", Scheduled: true, JobCount: 2, JobIDs: []int64{1, 2}, WithAggregate: true}},
 		{run: store.TestRun{State: store.RunDryRun}, want: gate.RunInput{Key: "k", Scheduled: true}},
 		{run: store.TestRun{State: store.RunFailed, Error: "HTTP 400"}, want: gate.RunInput{Key: "k", Scheduled: true, Error: "HTTP 400"}},
 		{run: store.TestRun{State: store.RunFailed}, want: gate.RunInput{Key: "k", Scheduled: true, Error: "openQA refused the run"}},
