@@ -38,6 +38,8 @@ type App struct {
 	Metadata *metadata.Holder
 	Metrics  *handlers.Metrics
 	Jobs     *jobs.Metrics
+	// Overdue finds jobs running past their timeout (a killed process's).
+	Overdue *jobs.Overdue
 
 	riverUI      *riverui.Handler
 	riverRunning atomic.Bool
@@ -57,6 +59,8 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 	a := &App{Config: cfg, Logger: logger, Pool: pool, Store: store.New(pool)}
 	a.Metrics = handlers.NewMetrics()
 	a.Jobs = jobs.NewMetrics(a.Metrics.Registry)
+	a.Overdue = &jobs.Overdue{Store: a.Store, JobTimeout: cfg.Workers.JobTimeout.D()}
+	a.Metrics.Registry.MustRegister(a.Overdue.Collector())
 
 	fg, err := forge.New(forge.Config{
 		URL:     cfg.Gitea.URL,
@@ -91,6 +95,8 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 		OpenQAWorkers:   cfg.Workers.OpenQA,
 		DefaultWorkers:  cfg.Workers.Default,
 		SoftStopTimeout: cfg.ShutdownWait.D() / 2,
+		JobTimeout:      cfg.Workers.JobTimeout.D(),
+		RescueAfter:     cfg.Workers.RescueAfter.D(),
 		TestOnly:        opts.TestOnly,
 	})
 	if err != nil {
@@ -171,6 +177,13 @@ func (a *App) Ready(ctx context.Context) (map[string]string, error) {
 	}
 	if !a.riverRunning.Load() {
 		return detail, errors.New("job queue (River) is not running")
+	}
+	// Jobs of a killed process are retried by the rescuer; they are shown,
+	// not a reason to take this replica out of service.
+	if msg, err := a.Overdue.Describe(ctx); err != nil {
+		detail["jobs"] = "could not count overdue jobs: " + err.Error()
+	} else if msg != "" {
+		detail["jobs"] = msg
 	}
 	return detail, nil
 }

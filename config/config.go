@@ -170,6 +170,13 @@ type Workers struct {
 	Gitea   int `yaml:"gitea" json:"gitea"`
 	OpenQA  int `yaml:"openqa" json:"openqa"`
 	Default int `yaml:"default" json:"default"`
+	// JobTimeout bounds one attempt of an event-driven job (the pollers,
+	// aggregates, retention and scheduling have longer bounds of their own).
+	JobTimeout Duration `yaml:"job_timeout" json:"job_timeout"`
+	// RescueAfter is how long a job may stay running before River's rescuer
+	// (on the leader, every 30 s) retries it: a job of a killed process. At
+	// least JobTimeout.
+	RescueAfter Duration `yaml:"rescue_after" json:"rescue_after"`
 }
 
 // Duration is a time.Duration that reads "5m" style strings from YAML.
@@ -213,7 +220,8 @@ func Default() Config {
 		Poll:       Poll{Gitea: Duration(5 * time.Minute), OpenQA: Duration(5 * time.Minute), OpenQAStaleAfter: Duration(30 * time.Minute)},
 		Retention:  Retention{Deliveries: Duration(30 * 24 * time.Hour)},
 		Aggregates: Aggregates{Schedule: "0 2 * * *"},
-		Workers:    Workers{Gitea: 4, OpenQA: 4, Default: 8},
+		Workers: Workers{Gitea: 4, OpenQA: 4, Default: 8,
+			JobTimeout: Duration(2 * time.Minute), RescueAfter: Duration(3 * time.Minute)},
 	}
 }
 
@@ -325,6 +333,10 @@ func (c *Config) validate() []string {
 	positive("QEMGATE_POLL_OPENQA", c.Poll.OpenQA)
 	positive("QEMGATE_POLL_OPENQA_STALE_AFTER", c.Poll.OpenQAStaleAfter)
 	positive("QEMGATE_RETENTION_DELIVERIES", c.Retention.Deliveries)
+	positive("QEMGATE_WORKERS_JOB_TIMEOUT", c.Workers.JobTimeout)
+	if c.Workers.RescueAfter < c.Workers.JobTimeout {
+		add("QEMGATE_WORKERS_RESCUE_AFTER: %s must be at least workers.job_timeout (%s)", c.Workers.RescueAfter.D(), c.Workers.JobTimeout.D())
+	}
 	if d, ok := c.Aggregates.Interval(); ok {
 		if d < time.Second {
 			add("QEMGATE_AGGREGATES_SCHEDULE: %s must be at least 1s", d)

@@ -111,6 +111,8 @@ var envVars = []envVar{
 	{"QEMGATE_WORKERS_GITEA", "River workers for the gitea queue", integer(func(c *Config) *int { return &c.Workers.Gitea })},
 	{"QEMGATE_WORKERS_OPENQA", "River workers for the openqa queue", integer(func(c *Config) *int { return &c.Workers.OpenQA })},
 	{"QEMGATE_WORKERS_DEFAULT", "River workers for the default queue", integer(func(c *Config) *int { return &c.Workers.Default })},
+	{"QEMGATE_WORKERS_JOB_TIMEOUT", "bound of one attempt of an event-driven job", duration(func(c *Config) *Duration { return &c.Workers.JobTimeout })},
+	{"QEMGATE_WORKERS_RESCUE_AFTER", "a job running this long (a killed process's) is retried; at least the job timeout", duration(func(c *Config) *Duration { return &c.Workers.RescueAfter })},
 }
 
 func (v envVar) apply(c *Config, getenv func(string) string) []string {

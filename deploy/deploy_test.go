@@ -986,8 +986,12 @@ type metric struct {
 // prometheus.NewX(prometheus.XOpts{Name: "qemgate_…"}, []string{labels…}).
 func registeredMetrics(t *testing.T) map[string]metric {
 	t.Helper()
-	files, err := filepath.Glob("../handlers/*.go")
-	require.NoError(t, err)
+	var files []string
+	for _, dir := range []string{"handlers", "jobs", "app"} {
+		more, err := filepath.Glob("../" + dir + "/*.go")
+		require.NoError(t, err)
+		files = append(files, more...)
+	}
 	fset := token.NewFileSet()
 	out := map[string]metric{}
 	for _, f := range files {
@@ -999,6 +1003,23 @@ func registeredMetrics(t *testing.T) map[string]metric {
 		ast.Inspect(file, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			// prometheus.NewDesc("name", "help", []string{labels}, ...), for collectors.
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "NewDesc" && len(call.Args) >= 3 {
+				if lit, ok := call.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					name, _ := strconv.Unquote(lit.Value)
+					m := metric{}
+					if labels, ok := call.Args[2].(*ast.CompositeLit); ok {
+						for _, el := range labels.Elts {
+							if l, ok := el.(*ast.BasicLit); ok {
+								v, _ := strconv.Unquote(l.Value)
+								m.labels = append(m.labels, v)
+							}
+						}
+					}
+					out[name] = m
+				}
 				return true
 			}
 			opts, ok := call.Args[0].(*ast.CompositeLit)

@@ -65,6 +65,11 @@ func (w *EvaluateWorker) work(ctx context.Context, job *river.Job[EvaluateArgs])
 		if err != nil {
 			return err
 		}
+		if job.AttemptedAt != nil {
+			if err := store.MarkEvaluated(ctx, tx, p.Repo, p.Number, p.HeadSHA, *job.AttemptedAt); err != nil {
+				return err
+			}
+		}
 		if changed {
 			w.deps.Logger.InfoContext(ctx, "verdict", "pull", p.Ref(), "verdict", v.State, "reason", verdictReason(v),
 				"passed", v.Counts.Passed, "failed", v.Counts.Failed, "running", v.Counts.Running, "accepted", v.Counts.Accepted)

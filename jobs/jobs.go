@@ -64,7 +64,10 @@ type Config struct {
 	GiteaWorkers, OpenQAWorkers, DefaultWorkers int
 	SoftStopTimeout                             time.Duration
 	JobTimeout                                  time.Duration
-	TestOnly                                    bool
+	// RescueAfter is River's RescueStuckJobsAfter: a job running this long
+	// (past its own timeout) is retried. Default JobTimeout + 1 minute.
+	RescueAfter time.Duration
+	TestOnly    bool
 }
 
 // Register adds every worker qemgate has: the one place to look for them.
@@ -79,6 +82,7 @@ func Register(workers *river.Workers, deps Deps) {
 	river.AddWorker(workers, &PollOpenQAWorker{deps: deps})
 	river.AddWorker(workers, &RetentionWorker{deps: deps})
 	river.AddWorker(workers, &AggregateWorker{deps: deps})
+	river.AddWorker(workers, &ReevaluateWorker{deps: deps})
 }
 
 // NewClient returns a River client with our queues, every worker and the
@@ -92,7 +96,11 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*river.Client[pgx.Tx]
 	}
 	jobTimeout := cfg.JobTimeout
 	if jobTimeout == 0 {
-		jobTimeout = 5 * time.Minute
+		jobTimeout = 2 * time.Minute
+	}
+	rescueAfter := max(cfg.RescueAfter, jobTimeout)
+	if cfg.RescueAfter == 0 {
+		rescueAfter = jobTimeout + time.Minute
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues: map[string]river.QueueConfig{
@@ -100,14 +108,18 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*river.Client[pgx.Tx]
 			QueueOpenQA:  {MaxWorkers: max(cfg.OpenQAWorkers, 1)},
 			QueueDefault: {MaxWorkers: max(cfg.DefaultWorkers, 1)},
 		},
-		Workers:         workers,
-		PeriodicJobs:    periodic,
-		Logger:          deps.Logger,
-		JobTimeout:      jobTimeout,
-		SoftStopTimeout: cfg.SoftStopTimeout,
-		ErrorHandler:    &errorHandler{logger: deps.Logger},
-		RetryPolicy:     retryPolicy{}, // real time, as River schedules against the database clock
-		TestOnly:        cfg.TestOnly,
+		Workers:      workers,
+		PeriodicJobs: periodic,
+		Logger:       deps.Logger,
+		JobTimeout:   jobTimeout,
+		// The default (JobTimeout + 1 h) left the jobs of a killed process
+		// running, and every later event for their PRs skipped as a
+		// duplicate of them, for over an hour.
+		RescueStuckJobsAfter: rescueAfter,
+		SoftStopTimeout:      cfg.SoftStopTimeout,
+		ErrorHandler:         &errorHandler{logger: deps.Logger},
+		RetryPolicy:          retryPolicy{}, // real time, as River schedules against the database clock
+		TestOnly:             cfg.TestOnly,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

@@ -33,6 +33,7 @@ func periodicSpecs(cfg *config.Config) ([]periodicSpec, error) {
 		every(cfg.Poll.Gitea.D(), PollGiteaArgs{}, QueueGitea),
 		every(cfg.Poll.OpenQA.D(), PollOpenQAArgs{}, QueueOpenQA),
 		every(retentionInterval, RetentionArgs{}, QueueDefault),
+		every(reevaluateInterval, ReevaluateArgs{}, QueueDefault),
 	}
 	switch d, interval := cfg.Aggregates.Interval(); {
 	case cfg.Aggregates.Off():

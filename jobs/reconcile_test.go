@@ -124,12 +124,12 @@ func TestPeriodicJobs(t *testing.T) {
 	specs, err := periodicSpecs(&c)
 	require.NoError(t, err)
 	require.Equal(t, time.Minute, specs[0].insertOpts().UniqueOpts.ByPeriod, "unique per poll interval")
-	require.Equal(t, cronPeriod, specs[3].insertOpts().UniqueOpts.ByPeriod, "a cron schedule is unique per minute")
-	require.Equal(t, []string{"poll_gitea", "poll_openqa", "retention", "aggregate"}, kinds(c))
+	require.Equal(t, cronPeriod, specs[4].insertOpts().UniqueOpts.ByPeriod, "a cron schedule is unique per minute")
+	require.Equal(t, []string{"poll_gitea", "poll_openqa", "retention", "reevaluate", "aggregate"}, kinds(c))
 	c.Aggregates.Schedule = "off"
-	require.Equal(t, []string{"poll_gitea", "poll_openqa", "retention"}, kinds(c))
+	require.Equal(t, []string{"poll_gitea", "poll_openqa", "retention", "reevaluate"}, kinds(c))
 	c.Aggregates.Schedule = "6h"
-	require.Equal(t, []string{"poll_gitea", "poll_openqa", "retention", "aggregate"}, kinds(c))
+	require.Equal(t, []string{"poll_gitea", "poll_openqa", "retention", "reevaluate", "aggregate"}, kinds(c))
 	c.Aggregates.Schedule = "every day"
 	_, err = PeriodicJobs(&c)
 	require.ErrorContains(t, err, "aggregates.schedule")
