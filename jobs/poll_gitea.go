@@ -30,6 +30,11 @@ const (
 	DriftOpenQAGone       = "openqa_job_gone" // openQA no longer lists a job we wait for
 )
 
+// ownWriteSync is not a drift kind: the PR's updated_at moved, and our own
+// last write explains it. It is synced all the same, quietly, so that
+// whatever else happened in that second is read, but not counted.
+const ownWriteSync = "own_write"
+
 // ownWriteSkew is how far Gitea's clock may run ahead of ours when an
 // updated_at is compared with the time we recorded one of our own writes.
 const ownWriteSkew = time.Second
@@ -101,6 +106,10 @@ func PollGitea(ctx context.Context, deps Deps, ins Inserter) (PollResult, error)
 		}
 		for _, it := range items {
 			res.Synced++
+			if it.kind == ownWriteSync {
+				deps.Logger.DebugContext(ctx, "poller syncs a PR after our own write", "pull", pullRef(rc.Name, it.number, it.sha))
+				continue
+			}
 			res.Drift[it.kind]++
 			deps.Metrics.PollerDrift.WithLabelValues(it.kind).Inc()
 			deps.Logger.InfoContext(ctx, "poller found drift", "kind", it.kind, "pull", pullRef(rc.Name, it.number, it.sha))
@@ -126,17 +135,17 @@ func pollRepo(ctx context.Context, deps Deps, rc config.Repo) ([]driftItem, int,
 	skipDrafts := rc.SkipDrafts == nil || *rc.SkipDrafts
 	var items []driftItem
 	var waiting []forge.Pull
-	// updated holds the waiting PRs that also changed otherwise: when the
-	// change is the build signal, that is what the drift is.
-	updated := map[int64]bool{}
+	// updated holds how the waiting PRs changed otherwise: when the change
+	// is the build signal, that is what the drift is.
+	updated := map[int64]string{}
 	seen := make(map[int64]bool, len(listed))
 	for _, pr := range listed {
 		seen[pr.Number] = true
 		snap := known[pr.Number]
 		kind := pullDrift(snap, pr)
-		if (kind == "" || kind == DriftUpdated) && waitsForBuild(snap, skipDrafts) {
+		if (kind == "" || kind == DriftUpdated || kind == ownWriteSync) && waitsForBuild(snap, skipDrafts) {
 			waiting = append(waiting, pr)
-			updated[pr.Number] = kind == DriftUpdated
+			updated[pr.Number] = kind
 			continue
 		}
 		if kind != "" {
@@ -155,8 +164,8 @@ func pollRepo(ctx context.Context, deps Deps, rc config.Repo) ([]driftItem, int,
 		items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: DriftBuildReadyMissed})
 	}
 	for _, pr := range waiting {
-		if updated[pr.Number] && !isReady[pr.Number] {
-			items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: DriftUpdated})
+		if kind := updated[pr.Number]; kind != "" && !isReady[pr.Number] {
+			items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: kind})
 		}
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].number < items[j].number })
@@ -170,7 +179,8 @@ func pollRepo(ctx context.Context, deps Deps, rc config.Repo) ([]driftItem, int,
 // Our own reviews and comments move updated_at too, and qemgate ignores
 // their webhooks, so a newer updated_at alone is drift only when our last
 // write does not explain it: it is later than that write, or something our
-// writes never change (title, labels, draft, base branch) changed too.
+// writes never change (title, labels, draft, base branch) changed too. When
+// our write explains it, the answer is ownWriteSync.
 func pullDrift(ours *store.PullSnapshot, theirs forge.Pull) string {
 	switch {
 	case ours == nil:
@@ -187,7 +197,7 @@ func pullDrift(ours *store.PullSnapshot, theirs forge.Pull) string {
 	case ours.GiteaUpdatedAt != nil && ours.GiteaUpdatedAt.Equal(theirs.UpdatedAt):
 		return ""
 	case ownWrite(ours, theirs.UpdatedAt):
-		return ""
+		return ownWriteSync
 	}
 	return DriftUpdated
 }

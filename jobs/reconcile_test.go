@@ -32,8 +32,8 @@ func TestPullDrift(t *testing.T) {
 		{"never had a time", &store.PullSnapshot{Number: 7, HeadSHA: "abc"}, forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: at}, DriftUpdated},
 		{"Gitea gave no time", ours, forge.Pull{Number: 7, HeadSHA: "abc"}, ""},
 		// Our own review or comment moved updated_at: not drift.
-		{"our write explains it", withOwnWrite(later), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later}, ""},
-		{"Gitea's clock a little ahead", withOwnWrite(later.Add(-ownWriteSkew)), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later}, ""},
+		{"our write explains it", withOwnWrite(later), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later}, ownWriteSync},
+		{"Gitea's clock a little ahead", withOwnWrite(later.Add(-ownWriteSkew)), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later}, ownWriteSync},
 		{"changed after our write", withOwnWrite(later.Add(-ownWriteSkew - time.Second)), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later}, DriftUpdated},
 		{"our write was already read", withOwnWrite(at.Add(-time.Minute)), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later}, DriftUpdated},
 		{"labels changed besides our write", withOwnWrite(later), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later, Labels: []string{"emergency"}}, DriftUpdated},
@@ -42,7 +42,7 @@ func TestPullDrift(t *testing.T) {
 		{"base changed besides our write", withOwnWrite(later), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later, BaseBranch: "next"}, DriftUpdated},
 		{"label added in the second of our read", ours, forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: at, Labels: []string{"emergency"}}, DriftUpdated},
 		{"labels in another order", &store.PullSnapshot{Number: 7, HeadSHA: "abc", GiteaUpdatedAt: &at, Labels: []string{"a", "b"}, OwnWriteAt: &later},
-			forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later, Labels: []string{"b", "a"}}, ""},
+			forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later, Labels: []string{"b", "a"}}, ownWriteSync},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
