@@ -71,45 +71,62 @@ const convergeWithin = 100 * time.Second
 
 // On a bad day, when 30 % of every Gitea and openQA call fails (5xx,
 // timeouts, lost answers), a PR still converges to the right outcome within
-// a bound: its runs posted once each, one approval at the tested SHA, and
-// no status posted twice in a row.
+// a bound: its runs posted once each, one approval (or one request for
+// changes) at the tested SHA, and no status posted twice in a row.
 func TestConvergesOnABadDay(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, func(c *config.Config) {
-		c.Gitea.Timeout = config.Duration(time.Second)
-		c.OpenQA.Timeout = config.Duration(time.Second)
-	})
-	w.badDay()
-	start := time.Now()
-	pr := w.openPull("Update openssl-3")
-	w.buildSucceeds(pr.Number, pr.HeadSHA)
-	var ids []int64
-	require.Eventually(t, func() bool {
-		ids = w.jobsOf(pr.Number, pr.HeadSHA)
-		return len(ids) == 3
-	}, convergeWithin, 100*time.Millisecond, "both runs scheduled")
-	scheduled := time.Since(start)
-	w.finish("passed", ids...)
-	require.Eventually(t, func() bool {
-		reviews, err := w.gitea.Reviews(owner, repoName, pr.Number)
-		require.NoError(t, err)
-		for _, r := range reviews {
-			if r.User == botLogin && r.State == "APPROVED" && r.CommitID == pr.HeadSHA {
-				return true
-			}
-		}
-		return false
-	}, convergeWithin-scheduled, 100*time.Millisecond, "approved at the tested SHA")
-	t.Logf("scheduled after %s, approved after %s under %.0f %% faults", scheduled.Round(time.Millisecond),
-		time.Since(start).Round(time.Millisecond), faultRate*100)
+	tests := []struct {
+		result   string // of one of the three jobs; the others pass
+		review   string // our review at the tested SHA
+		status   string // our final commit status
+		verdict  string
+		opposite string // the review that must not be there
+	}{
+		{"passed", "APPROVED", "success", "passed", "REQUEST_CHANGES"},
+		{"failed", "REQUEST_CHANGES", "failure", "failed", "APPROVED"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.result, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, func(c *config.Config) {
+				c.Gitea.Timeout = config.Duration(time.Second)
+				c.OpenQA.Timeout = config.Duration(time.Second)
+			})
+			w.badDay()
+			start := time.Now()
+			pr := w.openPull("Update openssl-3")
+			w.buildSucceeds(pr.Number, pr.HeadSHA)
+			var ids []int64
+			require.Eventually(t, func() bool {
+				ids = w.jobsOf(pr.Number, pr.HeadSHA)
+				return len(ids) == 3
+			}, convergeWithin, 100*time.Millisecond, "both runs scheduled")
+			scheduled := time.Since(start)
+			w.finish("passed", ids[1:]...)
+			w.finish(tc.result, ids[0])
+			require.Eventually(t, func() bool {
+				reviews, err := w.gitea.Reviews(owner, repoName, pr.Number)
+				require.NoError(t, err)
+				for _, r := range reviews {
+					if r.User == botLogin && r.State == tc.review && r.CommitID == pr.HeadSHA {
+						return true
+					}
+				}
+				return false
+			}, convergeWithin-scheduled, 100*time.Millisecond, "%s at the tested SHA", tc.review)
+			t.Logf("scheduled after %s, %s after %s under %.0f %% faults", scheduled.Round(time.Millisecond),
+				tc.review, time.Since(start).Round(time.Millisecond), faultRate*100)
 
-	w.gitea.ClearFaults()
-	w.openqa.ClearFaults()
-	w.settle()
-	require.Len(t, w.ourReviews(pr.Number, "APPROVED"), 1, "one approval")
-	require.Len(t, w.isoPosts(), 2, "one isos POST per run that took effect")
-	ours := w.ourStatuses(pr.HeadSHA)
-	require.Equal(t, 1, countState(ours, "success"), "%+v", ours)
-	w.requireNoRepeatedStatus(pr.HeadSHA)
-	require.Equal(t, "passed", w.pull(pr.Number).Verdict)
+			w.gitea.ClearFaults()
+			w.openqa.ClearFaults()
+			w.settle()
+			require.Len(t, w.ourReviews(pr.Number, tc.review), 1, "one %s", tc.review)
+			require.Empty(t, w.ourReviews(pr.Number, tc.opposite))
+			require.Len(t, w.isoPosts(), 2, "one isos POST per run that took effect")
+			ours := w.ourStatuses(pr.HeadSHA)
+			require.Equal(t, 1, countState(ours, tc.status), "%+v", ours)
+			w.requireNoRepeatedStatus(pr.HeadSHA)
+			require.Equal(t, tc.verdict, w.pull(pr.Number).Verdict)
+		})
+	}
 }
