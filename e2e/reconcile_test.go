@@ -14,6 +14,7 @@ import (
 	"github.com/qemgate/qemgate/app"
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/fake/giteafake"
+	"github.com/qemgate/qemgate/fake/openqafake"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -69,7 +70,7 @@ func TestPollerAloneTakesAPullToApproval(t *testing.T) {
 		runs := w.runs(pr.Number)
 		return len(runs) == 2 && runs[0].State == store.RunScheduled && runs[1].State == store.RunScheduled
 	}, "the build-ready check finds the staging bot's review and the runs are scheduled")
-	require.GreaterOrEqual(t, w.drift("build_ready_missed")+w.drift("updated"), 1.0)
+	require.GreaterOrEqual(t, w.drift("build_ready_missed"), 1.0, "a missed build review is build_ready_missed, not updated")
 
 	var ids []int64
 	for _, r := range w.runs(pr.Number) {
@@ -142,14 +143,19 @@ func TestReplicasShareThePeriodicJobs(t *testing.T) {
 	first := w.leader()
 	require.Contains(t, []string{w.app.River.ID(), second.River.ID()}, first)
 
-	// Over a few periods every period has one poll_gitea job, not one per replica.
-	time.Sleep(3 * pollInterval)
+	// Over a few periods every period has one poll_gitea job, not one per
+	// replica. How many periods pass depends on how busy the machine is, so
+	// the bound comes from the time the jobs span.
+	require.Eventually(t, func() bool {
+		return w.count(`SELECT count(*) FROM river_job WHERE kind = 'poll_gitea'`) >= 3
+	}, 3*pollInterval+10*time.Second, 50*time.Millisecond, "the leader runs the poller every period")
 	var jobs, periods int
-	require.NoError(t, w.app.Pool.QueryRow(w.ctx, `SELECT count(*), count(DISTINCT date_trunc('second', scheduled_at))
-		FROM river_job WHERE kind = 'poll_gitea'`).Scan(&jobs, &periods))
-	require.GreaterOrEqual(t, jobs, 2)
+	var span float64
+	require.NoError(t, w.app.Pool.QueryRow(w.ctx, `SELECT count(*), count(DISTINCT date_trunc('second', scheduled_at)),
+			extract(epoch FROM max(scheduled_at) - min(scheduled_at))::float8
+		FROM river_job WHERE kind = 'poll_gitea'`).Scan(&jobs, &periods, &span))
 	require.Equal(t, periods, jobs, "one job per period")
-	require.LessOrEqual(t, jobs, 5, "about one per %s over %s", pollInterval, 3*pollInterval)
+	require.LessOrEqual(t, float64(jobs), span/pollInterval.Seconds()+2, "about one per %s over %.1fs", pollInterval, span)
 
 	leaderApp, other := w.app, second
 	if first == second.River.ID() {
@@ -162,4 +168,40 @@ func TestReplicasShareThePeriodicJobs(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return w.count(`SELECT count(*) FROM river_job WHERE kind = 'poll_gitea' AND created_at > $1 AND state = 'completed'`, stopped) > 0
 	}, 2*pollInterval+5*time.Second, 100*time.Millisecond, "and runs the periodic jobs")
+}
+
+// A job deleted in openQA before qemgate first read it is recorded once as
+// obsolete, like a known job that answers 404, and is not polled again:
+// before, every poll counted it as openqa_job_unsynced and asked openQA.
+func TestPollerRecordsAJobGoneBeforeItsFirstRead(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fastPolls, func(c *config.Config) { c.OpenQA.Timeout = config.Duration(time.Second) })
+	w.openqa.SetHookEnabled(false)
+	pr := w.openPull("Update openssl-3")
+	w.settle()
+	// Every read of a job waits until the client gives up, so the jobs can
+	// be deleted before the first read gets an answer.
+	w.openqa.InjectFault("job", openqafake.Fault{Latency: time.Hour})
+	w.buildSucceeds(pr.Number, pr.HeadSHA)
+	var ids []int64
+	require.Eventually(t, func() bool {
+		ids = w.jobsOf(pr.Number, pr.HeadSHA)
+		return len(ids) == 3
+	}, 30*time.Second, 20*time.Millisecond, "the runs are scheduled")
+	for _, id := range ids {
+		require.NoError(t, w.openqa.DeleteJob(id))
+	}
+	w.openqa.ClearFaults()
+
+	w.withinTwoPolls(func() bool {
+		return w.count(`SELECT count(*) FROM openqa_jobs WHERE id = ANY($1) AND obsolete`, ids) == len(ids)
+	}, "each deleted job is recorded as obsolete")
+	// Three more completed poll cycles see nothing left to read.
+	polled := w.count(`SELECT count(*) FROM river_job WHERE kind = 'poll_openqa' AND state = 'completed'`)
+	require.Eventually(t, func() bool {
+		return w.count(`SELECT count(*) FROM river_job WHERE kind = 'poll_openqa' AND state = 'completed'`) >= polled+3
+	}, 3*pollInterval+10*time.Second, 50*time.Millisecond, "the poller keeps running")
+	require.LessOrEqual(t, w.drift("openqa_job_unsynced"), float64(len(ids)), "each gone job is drift at most once")
+	require.Zero(t, w.count(`SELECT count(*) FROM river_job WHERE kind = 'sync_openqa_job' AND state IN ('available', 'retryable', 'scheduled')
+		AND (args->>'id')::bigint = ANY($1)`, ids), "no sync of a gone job is waiting")
 }

@@ -141,3 +141,31 @@ func TestShortSHA(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusShows(t *testing.T) {
+	t.Parallel()
+	in := StatusInput{State: "success", Context: "qa/openqa", Description: "3 passed", TargetURL: "https://qemgate.example.test/pulls/products/SLFO/1"}
+	shown := Status{State: "success", Context: "qa/openqa", Description: "3 passed", TargetURL: in.TargetURL}
+	long := in
+	long.Description = strings.Repeat("x", MaxDescriptionRunes+10)
+	tests := []struct {
+		name string
+		s    Status
+		in   StatusInput
+		want bool
+	}{
+		{"same", shown, in, true},
+		{"Gitea trimmed it", shown, StatusInput{State: "success", Context: " qa/openqa", Description: "3 passed\n", TargetURL: in.TargetURL + " "}, true},
+		{"cut description", Status{State: "success", Context: "qa/openqa", Description: truncateRunes(long.Description, MaxDescriptionRunes), TargetURL: in.TargetURL}, long, true},
+		{"other state", Status{State: "pending", Context: "qa/openqa", Description: "3 passed", TargetURL: in.TargetURL}, in, false},
+		{"other description", Status{State: "success", Context: "qa/openqa", Description: "2 passed", TargetURL: in.TargetURL}, in, false},
+		{"other target", Status{State: "success", Context: "qa/openqa", Description: "3 passed"}, in, false},
+		{"other context", Status{State: "success", Context: "obs/build", Description: "3 passed", TargetURL: in.TargetURL}, in, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, tc.s.Shows(tc.in))
+		})
+	}
+}

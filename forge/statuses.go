@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"code.gitea.io/sdk/gitea"
 )
@@ -64,4 +65,13 @@ func (c *Client) CreateStatus(ctx context.Context, repo, sha string, s StatusInp
 		})
 		return resp, err
 	})
+}
+
+// Shows reports whether s, the latest status of its context, is what
+// posting in would leave there: Gitea trims every text it stores, and
+// CreateStatus cuts the description.
+func (s Status) Shows(in StatusInput) bool {
+	desc := strings.TrimSpace(truncateRunes(in.Description, MaxDescriptionRunes))
+	return s.Context == strings.TrimSpace(in.Context) && s.State == in.State &&
+		s.Description == desc && s.TargetURL == strings.TrimSpace(in.TargetURL)
 }

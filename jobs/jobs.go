@@ -118,6 +118,7 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*river.Client[pgx.Tx]
 		RescueStuckJobsAfter: rescueAfter,
 		SoftStopTimeout:      cfg.SoftStopTimeout,
 		ErrorHandler:         &errorHandler{logger: deps.Logger},
+		RetryPolicy:          retryPolicy{}, // real time, as River schedules against the database clock
 		TestOnly:             cfg.TestOnly,
 	})
 	if err != nil {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -20,13 +22,22 @@ import (
 const (
 	DriftNewPull          = "new_pull"           // an open PR we never heard of
 	DriftHeadChanged      = "head_changed"       // a push we missed
-	DriftUpdated          = "updated"            // anything else Gitea changed (title, labels, reviews...)
+	DriftUpdated          = "updated"            // anything else someone else changed (title, labels, reviews, comments...)
 	DriftClosed           = "closed"             // a PR we hold as open that Gitea no longer lists
 	DriftBuildReadyMissed = "build_ready_missed" // the build signal is there, we did not see it
 	DriftOpenQAChanged    = "openqa_job_changed" // a job's state, result or clone changed unseen
 	DriftOpenQAUnsynced   = "openqa_job_unsynced"
 	DriftOpenQAGone       = "openqa_job_gone" // openQA no longer lists a job we wait for
 )
+
+// ownWriteSync is not a drift kind: the PR's updated_at moved, and our own
+// last write explains it. It is synced all the same, quietly, so that
+// whatever else happened in that second is read, but not counted.
+const ownWriteSync = "own_write"
+
+// ownWriteSkew is how far Gitea's clock may run ahead of ours when an
+// updated_at is compared with the time we recorded one of our own writes.
+const ownWriteSkew = time.Second
 
 // buildCheckConcurrency bounds the parallel review/status reads of the
 // build-ready check, so one cycle does not flood Gitea.
@@ -95,6 +106,10 @@ func PollGitea(ctx context.Context, deps Deps, ins Inserter) (PollResult, error)
 		}
 		for _, it := range items {
 			res.Synced++
+			if it.kind == ownWriteSync {
+				deps.Logger.DebugContext(ctx, "poller syncs a PR after our own write", "pull", pullRef(rc.Name, it.number, it.sha))
+				continue
+			}
 			res.Drift[it.kind]++
 			deps.Metrics.PollerDrift.WithLabelValues(it.kind).Inc()
 			deps.Logger.InfoContext(ctx, "poller found drift", "kind", it.kind, "pull", pullRef(rc.Name, it.number, it.sha))
@@ -120,16 +135,21 @@ func pollRepo(ctx context.Context, deps Deps, rc config.Repo) ([]driftItem, int,
 	skipDrafts := rc.SkipsDrafts()
 	var items []driftItem
 	var waiting []forge.Pull
+	// updated holds how the waiting PRs changed otherwise: when the change
+	// is the build signal, that is what the drift is.
+	updated := map[int64]string{}
 	seen := make(map[int64]bool, len(listed))
 	for _, pr := range listed {
 		seen[pr.Number] = true
 		snap := known[pr.Number]
-		if kind := pullDrift(snap, pr); kind != "" {
-			items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: kind})
+		kind := pullDrift(snap, pr)
+		if (kind == "" || kind == DriftUpdated || kind == ownWriteSync) && waitsForBuild(snap, skipDrafts) {
+			waiting = append(waiting, pr)
+			updated[pr.Number] = kind
 			continue
 		}
-		if waitsForBuild(snap, skipDrafts) {
-			waiting = append(waiting, pr)
+		if kind != "" {
+			items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: kind})
 		}
 	}
 	for _, snap := range ours {
@@ -138,8 +158,15 @@ func pollRepo(ctx context.Context, deps Deps, rc config.Repo) ([]driftItem, int,
 		}
 	}
 	ready, err := buildReady(ctx, deps, rc, waiting)
+	isReady := make(map[int64]bool, len(ready))
 	for _, pr := range ready {
+		isReady[pr.Number] = true
 		items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: DriftBuildReadyMissed})
+	}
+	for _, pr := range waiting {
+		if kind := updated[pr.Number]; kind != "" && !isReady[pr.Number] {
+			items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: kind})
+		}
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].number < items[j].number })
 	if err != nil {
@@ -149,18 +176,50 @@ func pollRepo(ctx context.Context, deps Deps, rc config.Repo) ([]driftItem, int,
 }
 
 // pullDrift says how Gitea's listed PR differs from our copy ("" if not).
+// Our own reviews and comments move updated_at too, and qemgate ignores
+// their webhooks, so a newer updated_at alone is drift only when our last
+// write does not explain it: it is later than that write, or something our
+// writes never change (title, labels, draft, base branch) changed too. When
+// our write explains it, the answer is ownWriteSync.
 func pullDrift(ours *store.PullSnapshot, theirs forge.Pull) string {
 	switch {
 	case ours == nil:
 		return DriftNewPull
 	case !strings.EqualFold(ours.HeadSHA, theirs.HeadSHA):
 		return DriftHeadChanged
+	case ours.Title != theirs.Title || ours.Draft != theirs.Draft || ours.BaseBranch != theirs.BaseBranch ||
+		!sameLabels(ours.Labels, theirs.Labels):
+		// Compared first: updated_at counts whole seconds, so a change in
+		// the second of our last read leaves it as it was.
+		return DriftUpdated
 	case theirs.UpdatedAt.IsZero():
 		return ""
-	case ours.GiteaUpdatedAt == nil || !ours.GiteaUpdatedAt.Equal(theirs.UpdatedAt):
-		return DriftUpdated
+	case ours.GiteaUpdatedAt != nil && ours.GiteaUpdatedAt.Equal(theirs.UpdatedAt):
+		return ""
+	case ownWrite(ours, theirs.UpdatedAt):
+		return ownWriteSync
 	}
-	return ""
+	return DriftUpdated
+}
+
+// ownWrite: updated_at moved forward, and no later than our last write to
+// the PR, so that write is what moved it.
+func ownWrite(ours *store.PullSnapshot, updatedAt time.Time) bool {
+	if ours.OwnWriteAt == nil || (ours.GiteaUpdatedAt != nil && !updatedAt.After(*ours.GiteaUpdatedAt)) {
+		return false
+	}
+	return !updatedAt.After(ours.OwnWriteAt.Add(ownWriteSkew))
+}
+
+// sameLabels compares label names, in any order.
+func sameLabels(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // waitsForBuild: ours to gate, and the head SHA's build not seen yet.

@@ -31,6 +31,18 @@ func TestPullDrift(t *testing.T) {
 		{"older answer differs too", ours, forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: at.Add(-time.Minute)}, DriftUpdated},
 		{"never had a time", &store.PullSnapshot{Number: 7, HeadSHA: "abc"}, forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: at}, DriftUpdated},
 		{"Gitea gave no time", ours, forge.Pull{Number: 7, HeadSHA: "abc"}, ""},
+		// Our own review or comment moved updated_at: not drift.
+		{"our write explains it", withOwnWrite(later), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later}, ownWriteSync},
+		{"Gitea's clock a little ahead", withOwnWrite(later.Add(-ownWriteSkew)), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later}, ownWriteSync},
+		{"changed after our write", withOwnWrite(later.Add(-ownWriteSkew - time.Second)), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later}, DriftUpdated},
+		{"our write was already read", withOwnWrite(at.Add(-time.Minute)), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later}, DriftUpdated},
+		{"labels changed besides our write", withOwnWrite(later), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later, Labels: []string{"emergency"}}, DriftUpdated},
+		{"title changed besides our write", withOwnWrite(later), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later, Title: "WIP: x"}, DriftUpdated},
+		{"draft changed besides our write", withOwnWrite(later), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later, Draft: true}, DriftUpdated},
+		{"base changed besides our write", withOwnWrite(later), forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later, BaseBranch: "next"}, DriftUpdated},
+		{"label added in the second of our read", ours, forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: at, Labels: []string{"emergency"}}, DriftUpdated},
+		{"labels in another order", &store.PullSnapshot{Number: 7, HeadSHA: "abc", GiteaUpdatedAt: &at, Labels: []string{"a", "b"}, OwnWriteAt: &later},
+			forge.Pull{Number: 7, HeadSHA: "abc", UpdatedAt: later, Labels: []string{"b", "a"}}, ownWriteSync},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,6 +50,12 @@ func TestPullDrift(t *testing.T) {
 			require.Equal(t, tc.want, pullDrift(tc.ours, tc.theirs))
 		})
 	}
+}
+
+// withOwnWrite is PR #7 at abc, read at 10:00, with our last write at w.
+func withOwnWrite(w time.Time) *store.PullSnapshot {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	return &store.PullSnapshot{Number: 7, HeadSHA: "abc", GiteaUpdatedAt: &at, OwnWriteAt: &w}
 }
 
 func TestWaitsForBuild(t *testing.T) {

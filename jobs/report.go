@@ -151,7 +151,7 @@ func (r *reporter) post(ctx context.Context, rec store.Report, do func() (int64,
 		r.log.InfoContext(ctx, "dry run: would write to Gitea", "kind", rec.Kind, "state", rec.State, "description", rec.Description, "body", rec.Body)
 		return store.SaveReport(ctx, r.deps.Store.Pool, &rec)
 	}
-	id, err := do()
+	id, err := retryWrite(ctx, do)
 	if errors.Is(err, errHeadMoved) {
 		return err
 	}
@@ -176,7 +176,8 @@ func (r *reporter) post(ctx context.Context, rec store.Report, do func() (int64,
 }
 
 // status posts our commit status when its state, description or target
-// changed since we last posted it at this SHA.
+// changed since we last posted it at this SHA, unless Gitea already shows
+// it: a try whose answer was lost wrote it.
 func (r *reporter) status(ctx context.Context) error {
 	state, desc := gate.StatusFor(r.v)
 	statusContext := r.deps.Config.Gitea.StatusContext
@@ -193,10 +194,28 @@ func (r *reporter) status(ctx context.Context) error {
 		}
 	}
 	rec := store.Report{Kind: store.ReportStatus, Key: statusContext, State: state, Description: desc, TargetURL: r.dashboard}
+	in := forge.StatusInput{State: state, Context: statusContext, Description: desc, TargetURL: r.dashboard}
 	return r.post(ctx, rec, func() (int64, error) {
-		return 0, r.deps.Forge.CreateStatus(ctx, r.p.Repo, r.sha, forge.StatusInput{
-			State: state, Context: statusContext, Description: desc, TargetURL: r.dashboard})
+		if shown, err := r.statusShown(ctx, in); shown || err != nil {
+			return 0, err
+		}
+		return 0, r.deps.Forge.CreateStatus(ctx, r.p.Repo, r.sha, in)
 	})
+}
+
+// statusShown reads the latest statuses at the SHA and says whether in is
+// already the latest of its context.
+func (r *reporter) statusShown(ctx context.Context, in forge.StatusInput) (bool, error) {
+	cs, err := r.deps.Forge.CombinedStatus(ctx, r.p.Repo, r.sha)
+	if err != nil {
+		return false, err
+	}
+	for _, s := range cs.Statuses {
+		if s.Context == in.Context {
+			return s.Shows(in), nil
+		}
+	}
+	return false, nil
 }
 
 // feedback approves a passed verdict once per SHA and declines a failed one

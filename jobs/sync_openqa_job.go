@@ -108,13 +108,21 @@ func (w *SyncOpenQAJobWorker) work(ctx context.Context, job *river.Job[SyncOpenQ
 }
 
 // obsolete records a job openQA forgot (deleted, or never existed) and
-// re-evaluates the PRs it counted for.
+// re-evaluates the PRs it counted for. A job of one of our runs that was
+// deleted before we ever read it is stored as obsolete too, once, so that
+// the poller stops asking openQA for it.
 func (w *SyncOpenQAJobWorker) obsolete(ctx context.Context, id int64, log *slog.Logger) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	return w.deps.Store.InTx(ctx, func(tx pgx.Tx) error {
 		changed, err := store.MarkOpenQAJobObsolete(ctx, tx, id)
-		if err != nil || !changed {
+		if err != nil {
 			return err
+		}
+		if !changed {
+			if changed, err = store.RecordGoneRunJob(ctx, tx, id); err != nil || !changed {
+				return err
+			}
+			log = log.With("first_read", true)
 		}
 		log.InfoContext(ctx, "openQA job obsolete")
 		known, err := store.GetOpenQAJob(ctx, tx, id)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -33,6 +34,40 @@ func setupRun(t *testing.T, jobIDs ...int64) (context.Context, *pgxpool.Pool, st
 	require.Len(t, runs, 1)
 	require.NoError(t, store.MarkRunScheduled(ctx, pool, runs[0].ID, 1, jobIDs, store.RunScheduled))
 	return ctx, pool, runs[0]
+}
+
+// A job a run recorded but that openQA deleted before we read it gets one
+// obsolete row, linked to the run; a job no run recorded gets none.
+func TestRecordGoneRunJob(t *testing.T) {
+	t.Parallel()
+	ctx, pool, run := setupRun(t, 100, 101)
+	before := time.Now().Add(time.Hour)
+	unsynced, err := store.UnsyncedRunJobs(ctx, pool, before, 10)
+	require.NoError(t, err)
+	require.Equal(t, []int64{100, 101}, unsynced)
+
+	added, err := store.RecordGoneRunJob(ctx, pool, 100)
+	require.NoError(t, err)
+	require.True(t, added)
+	added, err = store.RecordGoneRunJob(ctx, pool, 100)
+	require.NoError(t, err)
+	require.False(t, added, "recorded once")
+	added, err = store.RecordGoneRunJob(ctx, pool, 999)
+	require.NoError(t, err)
+	require.False(t, added, "not a job of ours")
+
+	got, err := store.GetOpenQAJob(ctx, pool, 100)
+	require.NoError(t, err)
+	require.True(t, got.Obsolete)
+	require.Equal(t, run.ID, got.TestRunID)
+	unsynced, err = store.UnsyncedRunJobs(ctx, pool, before, 10)
+	require.NoError(t, err)
+	require.Equal(t, []int64{101}, unsynced, "the gone job is no longer unsynced")
+	stale, err := store.StaleOpenQAJobs(ctx, pool, before, 10)
+	require.NoError(t, err)
+	require.Empty(t, stale, "nor stale")
+	_, err = store.GetOpenQAJob(ctx, pool, 999)
+	require.ErrorIs(t, err, store.ErrNotFound)
 }
 
 func TestUpsertOpenQAJob(t *testing.T) {

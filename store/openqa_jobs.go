@@ -106,6 +106,21 @@ func MarkOpenQAJobObsolete(ctx context.Context, db DBTX, id int64) (bool, error)
 	return tag.RowsAffected() == 1, nil
 }
 
+// RecordGoneRunJob records a job that openQA no longer knows and that we
+// never read, as obsolete, linked to the run that recorded its id. Without
+// a row the job would stay "unsynced" and be read again on every poll. It
+// reports whether a row was added; a job no run recorded is not ours and
+// gets none.
+func RecordGoneRunJob(ctx context.Context, db DBTX, id int64) (bool, error) {
+	tag, err := db.Exec(ctx, `INSERT INTO openqa_jobs (id, test_run_id, obsolete)
+		SELECT $1, r.id, true FROM test_runs r WHERE r.job_ids @> ARRAY[$1::bigint] ORDER BY r.id DESC LIMIT 1
+		ON CONFLICT (id) DO NOTHING`, id)
+	if err != nil {
+		return false, fmt.Errorf("record gone openQA job %d: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // GetOpenQAJob returns one job.
 func GetOpenQAJob(ctx context.Context, db DBTX, id int64) (*OpenQAJob, error) {
 	rows, err := db.Query(ctx, `SELECT `+openqaJobColumns+openqaJobFrom+` WHERE j.id = $1`, id)

@@ -16,12 +16,23 @@ type PullSnapshot struct {
 	Draft          bool
 	Gated          bool
 	BuildSHA       string
+	Title          string
+	BaseBranch     string
+	Labels         []string
+	// OwnWriteAt is when we last wrote something to the PR that moves its
+	// updated_at in Gitea (a review, a comment, a dismissal); nil if never.
+	// Commit statuses are left out: they belong to the commit, and Gitea
+	// does not touch the PR for them.
+	OwnWriteAt *time.Time
 }
 
 // OpenPullSnapshots returns the PRs of repo we hold as open.
 func OpenPullSnapshots(ctx context.Context, db DBTX, repo string) ([]PullSnapshot, error) {
-	rows, err := db.Query(ctx, `SELECT number, head_sha, gitea_updated_at, draft, gated, build_sha
-		FROM pulls WHERE repo = $1 AND state = 'open' ORDER BY number`, repo)
+	rows, err := db.Query(ctx, `SELECT p.number, p.head_sha, p.gitea_updated_at, p.draft, p.gated, p.build_sha,
+			p.title, p.base_branch, p.labels,
+			(SELECT max(r.posted_at) FROM reports r WHERE r.repo = p.repo AND r.number = p.number
+				AND r.kind <> 'status' AND NOT r.dry_run AND r.state NOT IN ('refused', 'not_permitted', 'recorded'))
+		FROM pulls p WHERE p.repo = $1 AND p.state = 'open' ORDER BY p.number`, repo)
 	if err != nil {
 		return nil, fmt.Errorf("open pulls of %s: %w", repo, err)
 	}

@@ -1,6 +1,7 @@
 package giteafake
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,6 +25,15 @@ type Fault struct {
 	Latency time.Duration `json:"latency,omitempty"`
 	// Hang blocks until the client gives up (or the server closes).
 	Hang bool `json:"hang,omitempty"`
+	// Drop closes the connection without an answer. With AfterHandling the
+	// request takes effect first, so the client loses the answer to a write
+	// that happened.
+	Drop          bool `json:"drop,omitempty"`
+	AfterHandling bool `json:"after_handling,omitempty"`
+	// Rate, when in (0, 1), makes the fault hit only that fraction of the
+	// matching calls, at random; the calls it spares go on to the next
+	// fault, and only hits count towards Times. 0 means every call.
+	Rate float64 `json:"rate,omitempty"`
 }
 
 type activeFault struct {
@@ -65,6 +75,9 @@ func (fs *faultSet) take(r *http.Request) *Fault {
 		if (f.Method != "" && !strings.EqualFold(f.Method, r.Method)) || !pathMatches(f.Path, r.URL.Path) {
 			continue
 		}
+		if f.Rate > 0 && f.Rate < 1 && rand.Float64() >= f.Rate {
+			continue
+		}
 		if f.Times > 0 {
 			f.left--
 			if f.left <= 0 {
@@ -77,9 +90,9 @@ func (fs *faultSet) take(r *http.Request) *Fault {
 	return nil
 }
 
-// apply runs a matching fault; it reports whether the response was written.
-func (fs *faultSet) apply(w http.ResponseWriter, r *http.Request, root string) bool {
-	f := fs.take(r)
+// apply runs the fault f taken for the request (nil: none); it reports
+// whether the response was written. A drop after handling is the caller's.
+func (fs *faultSet) apply(w http.ResponseWriter, r *http.Request, root string, f *Fault) bool {
 	if f == nil {
 		return false
 	}
@@ -101,6 +114,10 @@ func (fs *faultSet) apply(w http.ResponseWriter, r *http.Request, root string) b
 		}
 		return true
 	}
+	if f.Drop && !f.AfterHandling {
+		dropConnection(w)
+		return true
+	}
 	if f.Status == 0 {
 		return false
 	}
@@ -113,6 +130,22 @@ func (fs *faultSet) apply(w http.ResponseWriter, r *http.Request, root string) b
 	_, _ = w.Write([]byte(body))
 	return true
 }
+
+// dropConnection closes the client's connection without an answer.
+func dropConnection(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// discardWriter takes a response that the client will never see.
+type discardWriter struct{ header http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.header }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 // AddFault installs a fault; faults are tried in the order added.
 func (s *Server) AddFault(f Fault) {

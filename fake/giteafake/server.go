@@ -314,6 +314,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -340,10 +343,26 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.add(rec)
 	}()
 
-	if s.faults.apply(sw, r, s.root) {
+	f := s.faults.take(r)
+	if f != nil && f.Drop && f.AfterHandling {
+		// The write happens; its answer is lost on the way back.
+		inner := &statusWriter{ResponseWriter: discardWriter{header: http.Header{}}}
+		rc.w = inner
+		s.route(rc, ok)
+		sw.status = inner.status
+		dropConnection(w)
 		return
 	}
-	if !ok {
+	if s.faults.apply(sw, r, s.root, f) {
+		return
+	}
+	s.route(rc, ok)
+}
+
+// route runs the API handler the request names.
+func (s *Server) route(rc *reqCtx, authenticated bool) {
+	r := rc.r
+	if !authenticated {
 		rc.fail(&Error{Status: http.StatusUnauthorized, Message: "invalid username, password or token"})
 		return
 	}

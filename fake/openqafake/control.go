@@ -95,6 +95,19 @@ func (s *Server) Obsolete(id int64) error {
 	return nil
 }
 
+// DeleteJob removes a job and its comments, as openQA's DELETE
+// /api/v1/jobs/{id} (or its cleanup) does: afterwards the job is a 404.
+func (s *Server) DeleteJob(id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.jobs[id] == nil {
+		return fmt.Errorf("delete job %d: %w", id, ErrNoJob)
+	}
+	delete(s.jobs, id)
+	delete(s.comments, id)
+	return nil
+}
+
 // cancel ends a job that never finished; callers hold s.mu. openQA runs no
 // job-done hook for cancelled jobs.
 func (s *Server) cancel(j *job, result string) {

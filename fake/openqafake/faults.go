@@ -2,6 +2,7 @@ package openqafake
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -26,38 +27,53 @@ type Fault struct {
 	// that took effect.
 	Drop          bool
 	AfterHandling bool
+	// Rate, when in (0, 1), makes the fault hit only that fraction of the
+	// requests, at random; the requests it spares go on to the endpoint's
+	// next fault, and only hits count towards Times. 0 means every request.
+	Rate float64
 }
 
-// InjectFault sets the fault for an endpoint, replacing any earlier one.
+// InjectFault sets the fault for an endpoint, replacing any earlier ones.
 func (s *Server) InjectFault(endpoint string, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults[endpoint] = &f
+	s.faults[endpoint] = []*Fault{&f}
+}
+
+// AddFault adds a fault for an endpoint after the ones it has; a request
+// meets them in that order.
+func (s *Server) AddFault(endpoint string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[endpoint] = append(s.faults[endpoint], &f)
 }
 
 // ClearFaults removes every fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = map[string]*Fault{}
+	s.faults = map[string][]*Fault{}
 }
 
-// takeFault returns the fault for this request and counts it down.
+// takeFault returns the fault that hits this request and counts it down.
 func (s *Server) takeFault(endpoint string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := s.faults[endpoint]
-	if f == nil {
-		return nil
-	}
-	if f.Times > 0 {
-		f.Times--
-		if f.Times == 0 {
-			delete(s.faults, endpoint)
+	fs := s.faults[endpoint]
+	for i, f := range fs {
+		if f.Rate > 0 && f.Rate < 1 && rand.Float64() >= f.Rate {
+			continue
 		}
+		if f.Times > 0 {
+			f.Times--
+			if f.Times == 0 {
+				s.faults[endpoint] = append(fs[:i:i], fs[i+1:]...)
+			}
+		}
+		c := *f
+		return &c
 	}
-	c := *f
-	return &c
+	return nil
 }
 
 func (s *Server) withFault(endpoint string, h http.Handler) http.Handler {
@@ -144,6 +160,9 @@ func faultFromForm(r *http.Request) (Fault, error) {
 	f.Hang = boolVal("hang")
 	f.Drop = boolVal("drop")
 	f.AfterHandling = boolVal("after_handling")
+	if v := r.FormValue("rate"); v != "" && err == nil {
+		f.Rate, err = strconv.ParseFloat(v, 64)
+	}
 	if v := r.FormValue("latency"); v != "" && err == nil {
 		f.Latency, err = time.ParseDuration(v)
 	}

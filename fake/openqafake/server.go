@@ -117,7 +117,7 @@ type Server struct {
 	isoPosts    []ISOPost
 	hookCalls   []HookCall
 	hookOn      bool
-	faults      map[string]*Fault
+	faults      map[string][]*Fault
 	closing     chan struct{}
 	closeOnce   sync.Once
 }
@@ -139,7 +139,7 @@ func New(opts Options) *Server {
 		nextComment: 1,
 		nextGru:     1,
 		hookOn:      opts.HookURL != "",
-		faults:      map[string]*Fault{},
+		faults:      map[string][]*Fault{},
 		closing:     make(chan struct{}),
 	}
 	if s.now == nil {

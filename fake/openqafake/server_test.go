@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -344,6 +345,27 @@ func TestFaults(t *testing.T) {
 	s.ClearFaults()
 	_, err = b.client.JobGroups(t.Context())
 	require.NoError(t, err)
+
+	// Stacked faults with rates: a request spared by one meets the next.
+	s.AddFault("job_groups", openqafake.Fault{Status: 503, Rate: 0.5})
+	s.AddFault("job_groups", openqafake.Fault{Status: 502, Times: 1})
+	once := openqa.New(openqa.Config{URL: s.URL(), Retries: -1})
+	codes := map[int]int{}
+	for range 200 {
+		_, err := once.JobGroups(t.Context())
+		var e *openqa.APIError
+		if errors.As(err, &e) {
+			codes[e.Status]++
+		} else {
+			require.NoError(t, err)
+			codes[200]++
+		}
+	}
+	require.Equal(t, 1, codes[502], "the second fault hits once, when the first spares a request")
+	// Binomial(200, 0.5): outside 60..140 once in about 10^8 runs.
+	require.Greater(t, codes[503], 60)
+	require.Less(t, codes[503], 140)
+	require.Equal(t, 200, codes[200]+codes[502]+codes[503])
 }
 
 func TestFixedAddr(t *testing.T) {
