@@ -3,7 +3,8 @@ package forge
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/qemgate/qemgate/internal/text"
 )
 
 // CombineStates is Gitea's (1.26) rule for a commit's combined state: any
@@ -53,17 +54,8 @@ func normalizeStatus(s StatusInput) (StatusInput, error) {
 	if !validStatusStates[s.State] {
 		return s, fmt.Errorf("status state %q: want pending, success, error, failure or warning: %w", s.State, ErrInvalid)
 	}
-	s.Description = truncateRunes(s.Description, MaxDescriptionRunes)
+	s.Description = text.Runes(s.Description, MaxDescriptionRunes)
 	return s, nil
-}
-
-// truncateRunes cuts s to at most n runes, ending in "…" when cut.
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }
 
 // validateReview mirrors Gitea's rules so that a bad review fails fast and

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/qemgate/qemgate/internal/text"
 )
 
 func TestCombineStates(t *testing.T) {
@@ -156,7 +158,7 @@ func TestStatusShows(t *testing.T) {
 	}{
 		{"same", shown, in, true},
 		{"Gitea trimmed it", shown, StatusInput{State: "success", Context: " qa/openqa", Description: "3 passed\n", TargetURL: in.TargetURL + " "}, true},
-		{"cut description", Status{State: "success", Context: "qa/openqa", Description: truncateRunes(long.Description, MaxDescriptionRunes), TargetURL: in.TargetURL}, long, true},
+		{"cut description", Status{State: "success", Context: "qa/openqa", Description: text.Runes(long.Description, MaxDescriptionRunes), TargetURL: in.TargetURL}, long, true},
 		{"other state", Status{State: "pending", Context: "qa/openqa", Description: "3 passed", TargetURL: in.TargetURL}, in, false},
 		{"other description", Status{State: "success", Context: "qa/openqa", Description: "2 passed", TargetURL: in.TargetURL}, in, false},
 		{"other target", Status{State: "success", Context: "qa/openqa", Description: "3 passed"}, in, false},

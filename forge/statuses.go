@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"code.gitea.io/sdk/gitea"
+
+	"github.com/qemgate/qemgate/internal/text"
 )
 
 // CombinedStatus reads the latest status of every context of sha. Gitea
@@ -71,7 +73,7 @@ func (c *Client) CreateStatus(ctx context.Context, repo, sha string, s StatusInp
 // posting in would leave there: Gitea trims every text it stores, and
 // CreateStatus cuts the description.
 func (s Status) Shows(in StatusInput) bool {
-	desc := strings.TrimSpace(truncateRunes(in.Description, MaxDescriptionRunes))
+	desc := strings.TrimSpace(text.Runes(in.Description, MaxDescriptionRunes))
 	return s.Context == strings.TrimSpace(in.Context) && s.State == in.State &&
 		s.Description == desc && s.TargetURL == strings.TrimSpace(in.TargetURL)
 }

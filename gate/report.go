@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/qemgate/qemgate/internal/text"
 )
 
 // Gitea commit status states the verdict maps to.
@@ -63,7 +65,7 @@ func StatusFor(v Verdict) (state, description string) {
 			desc += "; " + why
 		}
 	}
-	return state, truncateRunes(desc, MaxStatusDescription)
+	return state, text.Runes(desc, MaxStatusDescription)
 }
 
 // CountsText spells counts as "12 passed, 1 accepted, 1 failed, 2 stopped, 3 running";

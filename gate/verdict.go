@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/qemgate/qemgate/internal/text"
 	"github.com/qemgate/qemgate/openqa"
 )
 
@@ -705,17 +705,5 @@ func contactValue(v string) string {
 	})
 	v = strings.Join(strings.Fields(v), " ")
 	v = strings.Trim(v, "*_`|.,; ")
-	return truncateRunes(v, maxContactRunes)
-}
-
-// truncateRunes cuts s to at most n runes, marking a cut with an ellipsis.
-func truncateRunes(s string, n int) string {
-	if n <= 0 {
-		return ""
-	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return strings.TrimRight(string(r[:n-1]), " ") + "…"
+	return text.Runes(v, maxContactRunes)
 }

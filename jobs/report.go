@@ -14,6 +14,7 @@ import (
 
 	"github.com/qemgate/qemgate/forge"
 	"github.com/qemgate/qemgate/gate"
+	"github.com/qemgate/qemgate/internal/text"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -161,7 +162,7 @@ func (r *reporter) post(ctx context.Context, rec store.Report, do func() (int64,
 			// Gitea will not take a review on this PR (closed, or our own):
 			// recorded so that it is not tried again at this SHA.
 			rec.State = reportRefused
-			rec.Description = truncate(err.Error(), 500)
+			rec.Description = text.Bytes(err.Error(), 500)
 			if serr := store.SaveReport(ctx, r.deps.Store.Pool, &rec); serr != nil {
 				return serr
 			}
@@ -381,7 +382,7 @@ func (r *reporter) dismissals(ctx context.Context) error {
 				// on its own, so this is noted, not fatal.
 				r.deps.Metrics.GiteaWrites.WithLabelValues(store.ReportDismissal, "failed").Inc()
 				r.log.WarnContext(ctx, "could not dismiss our approval", "approved_sha", rep.SHA, "review", rep.GiteaID, "error", err)
-				rec.State, rec.Description = reportNotPermitted, truncate(err.Error(), 500)
+				rec.State, rec.Description = reportNotPermitted, text.Bytes(err.Error(), 500)
 			}
 		} else if rec.DryRun {
 			r.deps.Metrics.GiteaWrites.WithLabelValues(store.ReportDismissal, "dry_run").Inc()
@@ -449,11 +450,4 @@ func status(err error) int {
 		return e.Status
 	}
 	return 0
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

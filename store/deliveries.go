@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/qemgate/qemgate/internal/text"
 )
 
 // Delivery is one stored webhook or callback.
@@ -236,7 +238,7 @@ func (d *Delivery) MakeStorable() (problems []string) {
 		case len(clean) > limit:
 			problems = append(problems, fmt.Sprintf("%s: longer than %d bytes", name, limit))
 		}
-		*v = truncate(clean, limit)
+		*v = text.Bytes(clean, limit)
 	}
 	check("delivery id", &d.DeliveryID, MaxDeliveryIDLen)
 	check("event", &d.Event, MaxFieldLen)
@@ -284,20 +286,8 @@ func EscapeText(s string) string {
 	return b.String()
 }
 
-// truncate cuts s to at most limit bytes on a character boundary.
-func truncate(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
 // ShownText is s escaped and cut as MakeStorable does it, for logs and answers.
-func ShownText(s string, limit int) string { return truncate(EscapeText(s), limit) }
+func ShownText(s string, limit int) string { return text.Bytes(EscapeText(s), limit) }
 
 // IsUnstorable reports an error PostgreSQL gives for data it cannot take
 // (class 22, data exception: a NUL, bad encoding, a value out of range; class
