@@ -92,11 +92,7 @@ func aggregateMembers(deps Deps, set *metadata.Set, prod *metadata.Product, cand
 		}
 		branch := gateBranch(b)
 		issues := gate.AggregateIssues(prod, gate.PlanInput{
-			Pull: gate.Pull{
-				Repo: p.Repo, Number: p.Number, HeadSHA: p.HeadSHA, Base: p.BaseBranch, HTMLURL: p.HTMLURL,
-				Packages: p.Packages, Labels: p.Labels, Emergency: p.Emergency, Priority: p.Priority,
-				Embargoed: gate.Embargoed(p.EmbargoedUntil, deps.now()),
-			},
+			Pull:     gatePull(&p, deps.now()),
 			Branch:   branch,
 			Metadata: set,
 		})

@@ -105,7 +105,7 @@ func (w *EvaluateWorker) verdict(ctx context.Context, p *store.Pull, runs []stor
 			Draft: p.Draft && rc.SkipsDrafts()}), nil
 	}
 	in := gate.VerdictInput{
-		Pull:            gate.Pull{Repo: p.Repo, Number: p.Number, HeadSHA: p.HeadSHA, Base: p.BaseBranch, HTMLURL: p.HTMLURL},
+		Pull:            gatePull(p, w.deps.now()),
 		DevGroupPattern: w.deps.Config.OpenQA.DevGroups,
 		DevParentGroups: w.deps.Config.OpenQA.DevParentGroups,
 	}

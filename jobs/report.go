@@ -87,7 +87,9 @@ type reporter struct {
 }
 
 func (r *reporter) gatePull() gate.Pull {
-	return gate.Pull{Repo: r.p.Repo, Number: r.p.Number, HeadSHA: r.sha, Base: r.p.BaseBranch, HTMLURL: r.p.HTMLURL}
+	p := gatePull(r.p, r.deps.now())
+	p.HeadSHA = r.sha
+	return p
 }
 
 func (r *reporter) dry() bool { return r.deps.Config.DryRun }

@@ -97,11 +97,7 @@ func (w *ScheduleWorker) plan(ctx context.Context, p *store.Pull) error {
 		return nil
 	}
 	runs, skips := gate.Plan(gate.PlanInput{
-		Pull: gate.Pull{
-			Repo: p.Repo, Number: p.Number, HeadSHA: p.HeadSHA, Base: p.BaseBranch, HTMLURL: p.HTMLURL,
-			Packages: p.Packages, Labels: p.Labels, Emergency: p.Emergency, Priority: p.Priority,
-			Embargoed: gate.Embargoed(p.EmbargoedUntil, w.deps.now()),
-		},
+		Pull:      gatePull(p, w.deps.now()),
 		Branch:    gateBranch(branch),
 		Metadata:  set,
 		PublicURL: w.deps.Config.PublicURL,

@@ -209,6 +209,16 @@ func statusSignal(sig *config.StatusSignal, cs *forge.CombinedStatus) string {
 	return gate.BuildStatusSignal(sig.Context, cs)
 }
 
+// gatePull is the PR as the gate's decisions see it; whether its embargo
+// holds is decided at now.
+func gatePull(p *store.Pull, now time.Time) gate.Pull {
+	return gate.Pull{
+		Repo: p.Repo, Number: p.Number, HeadSHA: p.HeadSHA, Base: p.BaseBranch, HTMLURL: p.HTMLURL,
+		Packages: p.Packages, Labels: p.Labels, Emergency: p.Emergency, Priority: p.Priority,
+		Embargoed: gate.Embargoed(p.EmbargoedUntil, now),
+	}
+}
+
 // pullFromForge keys the row by our configured repository name.
 func pullFromForge(repo string, pr *forge.Pull) store.Pull {
 	return store.Pull{
