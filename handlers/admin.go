@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -90,66 +89,6 @@ func handleGetDelivery(d Deps) http.HandlerFunc {
 			v.Body = string(del.Body)
 		}
 		writeJSON(w, http.StatusOK, v)
-	}
-}
-
-// handleReplayDelivery enqueues the work of a stored delivery again, decided
-// afresh from the stored body. The replay is stored as a new delivery linked
-// to the original, so the record shows who asked for what.
-func handleReplayDelivery(d Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		orig, ok := loadDelivery(w, r, d)
-		if !ok {
-			return
-		}
-		if orig.Source == "openqa" {
-			replayOpenQA(w, r, d, orig)
-			return
-		}
-		if orig.Source != "gitea" {
-			writeError(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("deliveries from %s cannot be replayed", orig.Source), orig.DeliveryID)
-			return
-		}
-		ev, perr := parseGiteaEvent(&d.Config, orig.EventType, orig.Body)
-		if perr != nil {
-			writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+perr.Error(), orig.DeliveryID)
-			return
-		}
-		row := &store.Delivery{
-			Source:     orig.Source,
-			DeliveryID: fmt.Sprintf("%s/replay/%d", orig.DeliveryID, time.Now().UnixNano()),
-			Event:      orig.Event,
-			EventType:  orig.EventType,
-			Headers:    orig.Headers,
-			Body:       orig.Body,
-			Outcome:    store.OutcomeAccepted,
-			ReplayOf:   &orig.ID,
-		}
-		fillDelivery(row, ev)
-		if problems := row.MakeStorable(); len(problems) > 0 {
-			writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+strings.Join(problems, "; "), orig.DeliveryID)
-			return
-		}
-		if ev.Ignored != "" {
-			row.Outcome, row.Reason = store.OutcomeIgnored, ev.Ignored
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
-		defer cancel()
-		res, err := d.Ingest.Accept(ctx, row, ev.Intent)
-		if err != nil {
-			d.Logger.ErrorContext(r.Context(), "replay delivery", "delivery", orig.DeliveryID, "error", err)
-			writeError(w, r, http.StatusServiceUnavailable, "could not store the replay; try again", orig.DeliveryID)
-			return
-		}
-		d.Metrics.replays.WithLabelValues("delivery").Inc()
-		d.Logger.InfoContext(r.Context(), "delivery replayed", "delivery", orig.DeliveryID, "replay", row.DeliveryID, "jobs", res.JobIDs, "ignored", ev.Ignored)
-		writeJSON(w, http.StatusAccepted, map[string]any{
-			"delivery":  row.DeliveryID,
-			"id":        res.Delivery,
-			"replay_of": orig.ID,
-			"jobs":      nonNilIDs(res.JobIDs),
-			"ignored":   ev.Ignored,
-		})
 	}
 }
 
