@@ -94,13 +94,15 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 		Now:      opts.Now,
 	}
 	a.River, err = jobs.NewClient(pool, deps, jobs.Config{
-		GiteaWorkers:    cfg.Workers.Gitea,
-		OpenQAWorkers:   cfg.Workers.OpenQA,
-		DefaultWorkers:  cfg.Workers.Default,
-		SoftStopTimeout: cfg.ShutdownWait.D() / 2,
-		JobTimeout:      cfg.Workers.JobTimeout.D(),
-		RescueAfter:     cfg.Workers.RescueAfter.D(),
-		TestOnly:        opts.TestOnly,
+		GiteaWorkers:      cfg.Workers.Gitea,
+		OpenQAWorkers:     cfg.Workers.OpenQA,
+		DefaultWorkers:    cfg.Workers.Default,
+		SoftStopTimeout:   cfg.ShutdownWait.D() / 2,
+		JobTimeout:        cfg.Workers.JobTimeout.D(),
+		RescueAfter:       cfg.Workers.RescueAfter.D(),
+		FetchCooldown:     cfg.Workers.FetchCooldown.D(),
+		FetchPollInterval: cfg.Workers.FetchPollInterval.D(),
+		TestOnly:          opts.TestOnly,
 	})
 	if err != nil {
 		return nil, err

@@ -192,6 +192,12 @@ type Workers struct {
 	// (on the leader, every 30 s) retries it: a job of a killed process. At
 	// least JobTimeout.
 	RescueAfter Duration `yaml:"rescue_after" json:"rescue_after"`
+	// FetchCooldown is the least time between two fetches of new jobs by
+	// one queue; FetchPollInterval how often a queue looks for jobs when no
+	// notification woke it. River's defaults (100 ms, 1 s) put a second on
+	// the tail of every reaction.
+	FetchCooldown     Duration `yaml:"fetch_cooldown" json:"fetch_cooldown"`
+	FetchPollInterval Duration `yaml:"fetch_poll_interval" json:"fetch_poll_interval"`
 }
 
 // Duration is a time.Duration that reads "5m" style strings from YAML.
@@ -236,7 +242,8 @@ func Default() Config {
 		Retention:  Retention{Deliveries: Duration(30 * 24 * time.Hour)},
 		Aggregates: Aggregates{Schedule: "0 2 * * *"},
 		Workers: Workers{Gitea: 4, OpenQA: 4, Default: 8,
-			JobTimeout: Duration(2 * time.Minute), RescueAfter: Duration(3 * time.Minute)},
+			JobTimeout: Duration(2 * time.Minute), RescueAfter: Duration(3 * time.Minute),
+			FetchCooldown: Duration(20 * time.Millisecond), FetchPollInterval: Duration(200 * time.Millisecond)},
 	}
 }
 
@@ -357,6 +364,10 @@ func (c *Config) validate() []string {
 	positive("QEMGATE_POLL_OPENQA_STALE_AFTER", c.Poll.OpenQAStaleAfter)
 	positive("QEMGATE_RETENTION_DELIVERIES", c.Retention.Deliveries)
 	positive("QEMGATE_WORKERS_JOB_TIMEOUT", c.Workers.JobTimeout)
+	if c.Workers.FetchCooldown < Duration(time.Millisecond) || c.Workers.FetchPollInterval < c.Workers.FetchCooldown {
+		add("QEMGATE_WORKERS_FETCH_COOLDOWN, QEMGATE_WORKERS_FETCH_POLL_INTERVAL: %s and %s must be at least 1ms, the poll interval at least the cooldown",
+			c.Workers.FetchCooldown.D(), c.Workers.FetchPollInterval.D())
+	}
 	if c.Workers.RescueAfter < c.Workers.JobTimeout {
 		add("QEMGATE_WORKERS_RESCUE_AFTER: %s must be at least workers.job_timeout (%s)", c.Workers.RescueAfter.D(), c.Workers.JobTimeout.D())
 	}

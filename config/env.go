@@ -123,6 +123,8 @@ var envVars = []envVar{
 	{"QEMGATE_WORKERS_OPENQA", "River workers for the openqa queue", integer(func(c *Config) *int { return &c.Workers.OpenQA })},
 	{"QEMGATE_WORKERS_DEFAULT", "River workers for the default queue", integer(func(c *Config) *int { return &c.Workers.Default })},
 	{"QEMGATE_WORKERS_JOB_TIMEOUT", "bound of one attempt of an event-driven job", duration(func(c *Config) *Duration { return &c.Workers.JobTimeout })},
+	{"QEMGATE_WORKERS_FETCH_COOLDOWN", "least time between two fetches of new jobs by one queue", duration(func(c *Config) *Duration { return &c.Workers.FetchCooldown })},
+	{"QEMGATE_WORKERS_FETCH_POLL_INTERVAL", "how often a queue looks for jobs without a notification", duration(func(c *Config) *Duration { return &c.Workers.FetchPollInterval })},
 	{"QEMGATE_WORKERS_RESCUE_AFTER", "a job running this long (a killed process's) is retried; at least the job timeout", duration(func(c *Config) *Duration { return &c.Workers.RescueAfter })},
 }
 

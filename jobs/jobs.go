@@ -64,6 +64,8 @@ type Config struct {
 	GiteaWorkers, OpenQAWorkers, DefaultWorkers int
 	SoftStopTimeout                             time.Duration
 	JobTimeout                                  time.Duration
+	// FetchCooldown and FetchPollInterval are River's (0: River's defaults).
+	FetchCooldown, FetchPollInterval time.Duration
 	// RescueAfter is River's RescueStuckJobsAfter: a job running this long
 	// (past its own timeout) is retried. Default JobTimeout + 1 minute.
 	RescueAfter time.Duration
@@ -112,6 +114,10 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*river.Client[pgx.Tx]
 		PeriodicJobs: periodic,
 		Logger:       deps.Logger,
 		JobTimeout:   jobTimeout,
+		// A notification wakes a queue at most once per cooldown, and a
+		// queue not woken polls; both bound the reaction to an event.
+		FetchCooldown:     cfg.FetchCooldown,
+		FetchPollInterval: cfg.FetchPollInterval,
 		// The default (JobTimeout + 1 h) left the jobs of a killed process
 		// running, and every later event for their PRs skipped as a
 		// duplicate of them, for over an hour.
