@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/qemgate/qemgate/internal/pgtest"
@@ -35,4 +36,21 @@ func TestOverdueCountsJobsPastTheirOwnTimeout(t *testing.T) {
 	msg, err = o.Describe(ctx)
 	require.NoError(t, err)
 	require.Contains(t, msg, "2 jobs running past their timeout")
+}
+
+// A scrape while the database is unreachable still answers: the overdue
+// gauge is left out instead of failing every other metric.
+func TestOverdueCollectorWithoutDatabase(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	o := &Overdue{Store: store.New(pool), JobTimeout: time.Minute}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(o.Collector())
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	require.Len(t, families, 1)
+	pool.Close()
+	families, err = reg.Gather()
+	require.NoError(t, err, "a closed pool does not fail the scrape")
+	require.Empty(t, families)
 }
