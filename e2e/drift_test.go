@@ -63,7 +63,10 @@ func TestDriftIsOnlyWhatNoWebhookSaid(t *testing.T) {
 	require.NotEmpty(t, w.ourComments(pr.Number), "the summary comment")
 	res := w.pollGitea()
 	require.Empty(t, res.Drift, "our own status, review and comment are not drift")
-	require.Equal(t, 1, res.Synced, "but the PR is read again, quietly, in case someone else acted in that second")
+	// The PR is read again, quietly, in case someone else acted in the
+	// second of our writes; when Gitea's clock (whole seconds) did not tick
+	// between our last read and our writes, there is nothing to read.
+	require.LessOrEqual(t, res.Synced, 1, "at most a quiet re-read")
 	w.settle()
 	require.Zero(t, w.pollGitea().Synced, "after which nothing is left to read")
 
