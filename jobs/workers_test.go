@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,4 +281,64 @@ func TestSyncPullWorkerReadsTheEmbargo(t *testing.T) {
 	plain := r.builtPull()
 	require.NoError(t, work(r, &SyncPullWorker{deps: r.deps}, SyncPullArgs{Repo: demo.Repo, Number: plain.Number}))
 	require.Nil(t, r.pull(plain.Number).EmbargoedUntil)
+}
+
+// The verdict safety net finds what no event brought to an evaluation: a
+// head with runs but no verdict of its own, and a job that changed after
+// the last evaluation began. An evaluation it queues puts the PR right.
+func TestReevaluateFindsStaleVerdicts(t *testing.T) {
+	t.Parallel()
+	r := newWorkerRig(t)
+	pr := r.builtPull()
+	require.NoError(t, work(r, &SyncPullWorker{deps: r.deps}, SyncPullArgs{Repo: demo.Repo, Number: pr.Number}))
+	require.NoError(t, work(r, &ScheduleWorker{deps: r.deps}, ScheduleArgs{Repo: demo.Repo, Number: pr.Number, SHA: pr.HeadSHA}))
+	for _, j := range r.openqa.Jobs() {
+		require.NoError(t, r.openqa.FinishJob(j.ID, openqa.ResultPassed))
+		require.NoError(t, work(r, &SyncOpenQAJobWorker{deps: r.deps}, SyncOpenQAJobArgs{ID: j.ID}))
+	}
+	// Every evaluation those syncs queued is lost.
+	_, err := r.deps.Store.Pool.Exec(r.ctx, `DELETE FROM river_job WHERE kind = 'evaluate'`)
+	require.NoError(t, err)
+
+	n, err := Reevaluate(r.ctx, r.deps, r.client)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "runs at the head, no verdict of it")
+	queued(r, &EvaluateArgs{Repo: demo.Repo, Number: pr.Number})
+	require.NoError(t, work(r, &EvaluateWorker{deps: r.deps}, EvaluateArgs{Repo: demo.Repo, Number: pr.Number}))
+	require.Equal(t, gate.VerdictPassed, r.pull(pr.Number).Verdict)
+	n, err = Reevaluate(r.ctx, r.deps, r.client)
+	require.NoError(t, err)
+	require.Zero(t, n, "the verdict is current")
+
+	// A job changed after the evaluation began, and its news was lost.
+	_, err = r.deps.Store.Pool.Exec(r.ctx, `UPDATE pulls SET evaluated_at = now() - interval '5 minutes'`)
+	require.NoError(t, err)
+	_, err = r.deps.Store.Pool.Exec(r.ctx, `UPDATE openqa_jobs SET changed_at = now() - interval '2 minutes'`)
+	require.NoError(t, err)
+	n, err = Reevaluate(r.ctx, r.deps, r.client)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "a job newer than the evaluation")
+}
+
+// A push that is stored but not synced yet holds back the approval of the
+// old head even when Gitea's answer is not consulted yet: the stored event
+// names another head, so the PR is synced first.
+func TestReportHoldsBackForAStoredPush(t *testing.T) {
+	t.Parallel()
+	r := newWorkerRig(t)
+	pr := r.passedPull()
+	number := pr.Number
+	_, err := store.InsertDelivery(r.ctx, r.deps.Store.Pool, &store.Delivery{Source: "gitea", DeliveryID: "push-not-synced",
+		Event: "pull_request", EventType: "pull_request_sync", Action: "synchronized", Repo: demo.Repo, Number: &number,
+		SHA: strings.Repeat("f", len(pr.HeadSHA)), Body: []byte(`{}`), Outcome: store.OutcomeAccepted})
+	require.NoError(t, err)
+	require.NoError(t, work(r, &ReportWorker{deps: r.deps}, ReportArgs{Repo: demo.Repo, Number: pr.Number, SHA: pr.HeadSHA}))
+	require.Empty(t, r.ourReviews(pr.Number), "no approval while a stored event names a newer head")
+	queued(r, &SyncPullArgs{Repo: demo.Repo, Number: pr.Number})
+
+	// The sync reads the PR again: the head did not move (the event was
+	// older news), and the next report approves.
+	require.NoError(t, work(r, &SyncPullWorker{deps: r.deps}, SyncPullArgs{Repo: demo.Repo, Number: pr.Number}))
+	require.NoError(t, work(r, &ReportWorker{deps: r.deps}, ReportArgs{Repo: demo.Repo, Number: pr.Number, SHA: pr.HeadSHA}))
+	require.Len(t, r.ourReviews(pr.Number), 1)
 }
