@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/qemgate/qemgate/intake"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -73,7 +74,7 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 		rawType := firstHeader(r.Header, "X-Gitea-Event-Type", "X-Gogs-Event-Type", "X-GitHub-Event-Type")
 		event := firstHeader(r.Header, "X-Gitea-Event", "X-Gogs-Event", "X-GitHub-Event")
 		if rawType == "" {
-			rawType = coarseEventTypes[event]
+			rawType = intake.CoarseEventType(event)
 		}
 		// Logs and answers show the headers escaped and cut; the raw values
 		// go to the row, which MakeStorable checks.
@@ -83,7 +84,7 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 			"request_id", middleware.GetReqID(r.Context()), "client_request_id", clientRequestID(r.Context()))
 		finish := func(outcome string, status int, v any, level slog.Level, msg string, attrs ...any) {
 			label := eventType
-			if _, known := giteaRoutes[eventType]; !known {
+			if !intake.KnownGiteaEvent(eventType) {
 				label = "other" // unknown event names must not grow the label set
 			}
 			d.Metrics.deliveries.WithLabelValues("gitea", label, outcome).Inc()
@@ -133,18 +134,18 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 			Body:       body,
 			Outcome:    store.OutcomeAccepted,
 		}
-		ev, perr := parseGiteaEvent(&d.Config, rawType, body)
+		ev, perr := intake.ParseGitea(&d.Config, rawType, body)
 		fillDelivery(row, ev)
-		var bad *badPayload
+		var bad *intake.BadPayload
 		if problems := row.MakeStorable(); len(problems) > 0 {
 			// Input PostgreSQL cannot hold as it is: stored escaped, refused.
-			bad = &badPayload{strings.Join(problems, "; ")}
+			bad = &intake.BadPayload{Msg: strings.Join(problems, "; ")}
 		} else {
 			errors.As(perr, &bad)
 		}
 		switch {
 		case bad != nil:
-			row.Outcome, row.Reason = store.OutcomeBadRequest, bad.msg
+			row.Outcome, row.Reason = store.OutcomeBadRequest, bad.Msg
 		case ev.Ignored != "":
 			row.Outcome, row.Reason = store.OutcomeIgnored, ev.Ignored
 		}
@@ -173,7 +174,7 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 		switch {
 		case bad != nil:
 			// Refused again when it is a duplicate: the same input gets the same answer.
-			finish(outcomeBadRequest, http.StatusBadRequest, errorBody{Error: bad.msg, Delivery: deliveryID}, slog.LevelWarn, "delivery rejected", append(attrs, "error", bad.msg, "duplicate", res.Duplicate)...)
+			finish(outcomeBadRequest, http.StatusBadRequest, errorBody{Error: bad.Msg, Delivery: deliveryID}, slog.LevelWarn, "delivery rejected", append(attrs, "error", bad.Msg, "duplicate", res.Duplicate)...)
 		case res.Duplicate:
 			finish(outcomeDuplicate, http.StatusAccepted, giteaAck{Delivery: deliveryID, Duplicate: true}, slog.LevelInfo, "delivery is a duplicate", attrs...)
 		case ev.Ignored != "":
@@ -188,7 +189,7 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 	}
 }
 
-func fillDelivery(row *store.Delivery, ev giteaEvent) {
+func fillDelivery(row *store.Delivery, ev intake.GiteaEvent) {
 	row.Action = ev.Action
 	row.Repo = ev.Repo
 	row.SHA = ev.SHA

@@ -1,13 +1,8 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -15,55 +10,10 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/qemgate/qemgate/intake"
 	"github.com/qemgate/qemgate/jobs"
-	"github.com/qemgate/qemgate/openqa"
 	"github.com/qemgate/qemgate/store"
 )
-
-// openqaEvent is what the openQA receiver reads from a body: the job-done
-// hook's {"id": N}, an AMQP job event (id, result, BUILD, ...), or an AMQP
-// comment event, whose id is the comment's and job_id the job's.
-type openqaEvent struct {
-	ID     openqa.FlexInt  `json:"id"`
-	JobID  openqa.FlexInt  `json:"job_id"`
-	Result json.RawMessage `json:"result"`
-}
-
-// parseOpenQAEvent returns the job to sync and the event name stored with
-// the delivery ("job_done", "job_event" or "comment").
-func parseOpenQAEvent(body []byte) (jobID int64, eventType, result string, err error) {
-	var ev openqaEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
-		return 0, "", "", fmt.Errorf("body is not a JSON object with a job id: %v", err)
-	}
-	switch {
-	case ev.JobID > 0:
-		return int64(ev.JobID), "comment", "", nil
-	case ev.ID > 0:
-		eventType = "job_done"
-		if len(ev.Result) > 0 && ev.Result[0] == '"' {
-			_ = json.Unmarshal(ev.Result, &result)
-		} else if len(ev.Result) > 0 && !bytes.Equal(ev.Result, []byte("null")) {
-			// job.restart carries a map old→new: a job event, not a result.
-			eventType = "job_event"
-		}
-		return int64(ev.ID), eventType, result, nil
-	}
-	return 0, "", "", errors.New(`body has no positive "id" (or "job_id")`)
-}
-
-// openqaDeliveryID names a callback: the job and the sender's
-// X-Qemgate-Delivery when it sends one, else the job and a hash of the body,
-// so that an exact duplicate (an answer lost on the way, a retried hook)
-// collapses into one delivery. A proxy's X-Request-Id is only stored: it
-// is not the sender's and may repeat across jobs.
-func openqaDeliveryID(h http.Header, jobID int64, body []byte) string {
-	if id := firstHeader(h, "X-Qemgate-Delivery"); id != "" {
-		return fmt.Sprintf("job-%d/%s", jobID, id)
-	}
-	sum := sha256.Sum256(body)
-	return fmt.Sprintf("job-%d-%s", jobID, hex.EncodeToString(sum[:])[:16])
-}
 
 // openqaAck is the answer to an accepted or duplicate callback.
 type openqaAck struct {
@@ -114,13 +64,13 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 			return
 		}
 		defer release()
-		jobID, eventType, result, perr := parseOpenQAEvent(body)
+		jobID, eventType, result, perr := intake.ParseOpenQA(body)
 		if perr != nil {
 			fail(outcomeBadRequest, http.StatusBadRequest, slog.LevelWarn, perr.Error(), "")
 			return
 		}
 		event = eventType
-		deliveryID := openqaDeliveryID(r.Header, jobID, body)
+		deliveryID := intake.OpenQADeliveryID(firstHeader(r.Header, "X-Qemgate-Delivery"), jobID, body)
 		row := &store.Delivery{
 			Source:     "openqa",
 			DeliveryID: deliveryID,

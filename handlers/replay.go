@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qemgate/qemgate/intake"
 	"github.com/qemgate/qemgate/jobs"
 	"github.com/qemgate/qemgate/store"
 )
@@ -23,7 +24,7 @@ type replayed struct {
 // giteaReplay decides a stored Gitea delivery again, from the stored body
 // and the current configuration, as the receiver does.
 func giteaReplay(d Deps, orig *store.Delivery) (replayed, error) {
-	ev, err := parseGiteaEvent(&d.Config, orig.EventType, orig.Body)
+	ev, err := intake.ParseGitea(&d.Config, orig.EventType, orig.Body)
 	if err != nil {
 		return replayed{}, err
 	}
@@ -38,7 +39,7 @@ func giteaReplay(d Deps, orig *store.Delivery) (replayed, error) {
 
 // openqaReplay syncs the job of a stored openQA callback again.
 func openqaReplay(orig *store.Delivery) (replayed, error) {
-	jobID, eventType, result, err := parseOpenQAEvent(orig.Body)
+	jobID, eventType, result, err := intake.ParseOpenQA(orig.Body)
 	if err != nil {
 		return replayed{}, err
 	}
