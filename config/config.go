@@ -47,6 +47,82 @@ type Config struct {
 	// the branch configuration and its priority from its labels.
 	OBS   OBS   `yaml:"obs" json:"obs"`
 	SMELT SMELT `yaml:"smelt" json:"smelt"`
+	// AMQP is optional: without it openQA is heard through the job-done
+	// hook and Gitea through its webhook (and both through the pollers).
+	AMQP AMQP `yaml:"amqp" json:"amqp"`
+}
+
+// AMQP is the message bus (RabbitMQ) on which openQA's AMQP plugin
+// publishes job and comment events and a Gitea event publisher puts the
+// organisation's webhook payloads. When URL is set, serve consumes from a
+// durable queue bound to the exchange; every replica is a competing
+// consumer of that one queue.
+type AMQP struct {
+	// URL is amqp:// or amqps://, with the broker's credentials (secret).
+	URL     string `yaml:"url" json:"url"`
+	URLFile string `yaml:"url_file" json:"url_file"`
+	// CAFile verifies an amqps:// broker with these CA certificates instead
+	// of the system's.
+	CAFile string `yaml:"ca_file" json:"ca_file"`
+	// Exchange is the topic exchange the publishers use; it must exist
+	// (it is declared passively).
+	Exchange string `yaml:"exchange" json:"exchange"`
+	// TopicPrefix starts every routing key: "suse" on the internal openQA,
+	// "opensuse" on the public one; it may be empty.
+	TopicPrefix string `yaml:"topic_prefix" json:"topic_prefix"`
+	// Queue is the durable queue qemgate consumes from, so that events
+	// published while qemgate is down or restarting are kept.
+	Queue string `yaml:"queue" json:"queue"`
+	// Bindings are the routing keys (topic patterns) bound to the queue;
+	// empty means DefaultBindings.
+	Bindings []string `yaml:"bindings" json:"bindings"`
+	// Prefetch bounds the messages the broker hands over before they are
+	// acknowledged; Workers is how many are stored at once.
+	Prefetch int `yaml:"prefetch" json:"prefetch"`
+	Workers  int `yaml:"workers" json:"workers"`
+}
+
+// Enabled says whether serve consumes from a broker.
+func (a AMQP) Enabled() bool { return a.URL != "" }
+
+// Key is a routing key (or pattern) under the topic prefix.
+func (a AMQP) Key(rest string) string {
+	if a.TopicPrefix == "" {
+		return rest
+	}
+	return a.TopicPrefix + "." + rest
+}
+
+// giteaAMQPEvents are the Gitea event types qemgate acts on, as the
+// publisher names them in routing keys.
+var giteaAMQPEvents = []string{
+	"pull_request", "pull_request_sync", "pull_request_label", "pull_request_review_request",
+	"pull_request_review_approved", "pull_request_review_rejected", "pull_request_review_comment",
+	"pull_request_comment", "status",
+}
+
+// DefaultBindings are the keys bound when amqp.bindings is empty: openQA's
+// job done/restart/cancel/update_result and comment create/update/delete,
+// and the Gitea events qemgate acts on, of every organisation that owns a
+// watched repository.
+func (c *Config) DefaultBindings() []string {
+	a := c.AMQP
+	keys := []string{
+		a.Key("openqa.job.done"), a.Key("openqa.job.restart"), a.Key("openqa.job.cancel"), a.Key("openqa.job.update_result"),
+		a.Key("openqa.comment.create"), a.Key("openqa.comment.update"), a.Key("openqa.comment.delete"),
+	}
+	seen := map[string]bool{}
+	for _, r := range c.Gitea.Repos {
+		org, _, _ := strings.Cut(r.Name, "/")
+		if seen[org] {
+			continue
+		}
+		seen[org] = true
+		for _, ev := range giteaAMQPEvents {
+			keys = append(keys, a.Key("src."+org+"."+ev+".#"))
+		}
+	}
+	return keys
 }
 
 // OBS is the build service that builds every PR's staging project(s). When
@@ -304,6 +380,7 @@ func Default() Config {
 		OBS: OBS{Repository: "product", Archs: []string{"x86_64", "aarch64", "ppc64le", "s390x"},
 			StagingBot: "autogits_obs_staging_bot", Timeout: Duration(30 * time.Second), PollLimit: 20},
 		SMELT: SMELT{Timeout: Duration(30 * time.Second)},
+		AMQP:  AMQP{Exchange: "pubsub", TopicPrefix: "suse", Queue: "qemgate", Prefetch: 32, Workers: 4},
 	}
 }
 
@@ -388,6 +465,33 @@ func (c *Config) validate() []string {
 	checkURL("QEMGATE_OBS_URL", c.OBS.URL, false)
 	checkURL("QEMGATE_OBS_DOWNLOAD_URL", c.OBS.DownloadURL, false)
 	checkURL("QEMGATE_SMELT_URL", c.SMELT.URL, false)
+	if c.AMQP.Enabled() {
+		if u, err := url.Parse(c.AMQP.URL); err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") || u.Host == "" {
+			add("QEMGATE_AMQP_URL: is not an amqp:// or amqps:// URL")
+		}
+		if c.AMQP.Exchange == "" {
+			add("QEMGATE_AMQP_EXCHANGE: must not be empty")
+		}
+		if c.AMQP.Queue == "" {
+			add("QEMGATE_AMQP_QUEUE: must not be empty")
+		}
+		if c.AMQP.Prefetch < 1 || c.AMQP.Prefetch > 10000 {
+			add("QEMGATE_AMQP_PREFETCH: %d is not between 1 and 10000", c.AMQP.Prefetch)
+		}
+		if c.AMQP.Workers < 1 || c.AMQP.Workers > c.AMQP.Prefetch {
+			add("QEMGATE_AMQP_WORKERS: %d is not between 1 and amqp.prefetch (%d)", c.AMQP.Workers, c.AMQP.Prefetch)
+		}
+		if c.AMQP.CAFile != "" {
+			if _, err := os.Stat(c.AMQP.CAFile); err != nil {
+				add("QEMGATE_AMQP_CA_FILE: %v", err)
+			}
+		}
+		for i, b := range c.AMQP.Bindings {
+			if b == "" || strings.ContainsAny(b, " \t\n") {
+				add("amqp.bindings[%d]: %q is not a routing key pattern", i, b)
+			}
+		}
+	}
 	if c.OBS.Enabled() {
 		switch {
 		case c.OBS.Token == "" && (c.OBS.User == "" || c.OBS.Password == ""):

@@ -17,6 +17,9 @@ func (c Config) Redacted() Config {
 	if r.DatabaseURL != "" {
 		r.DatabaseURL = redactURL(r.DatabaseURL)
 	}
+	if r.AMQP.URL != "" {
+		r.AMQP.URL = redactURL(r.AMQP.URL)
+	}
 	hide(&r.AdminToken)
 	hide(&r.Gitea.Token)
 	hide(&r.OpenQA.Secret)

@@ -32,6 +32,9 @@ func (c *Config) Resolve() error {
 		}
 		c.SMELT.GiteaHost = u.Hostname()
 	}
+	if c.AMQP.Enabled() && len(c.AMQP.Bindings) == 0 {
+		c.AMQP.Bindings = c.DefaultBindings()
+	}
 	for i := range c.Gitea.Repos {
 		r := &c.Gitea.Repos[i]
 		if r.SkipDrafts == nil {

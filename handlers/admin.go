@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/qemgate/qemgate/intake"
 	"github.com/qemgate/qemgate/jobs"
 	"github.com/qemgate/qemgate/store"
 )
@@ -133,8 +135,8 @@ func handleResyncPull(d Deps) http.HandlerFunc {
 // the database sees them: a source or outcome that does not exist, text that
 // is not storable.
 func checkDeliveryFilter(f store.DeliveryFilter) string {
-	if f.Source != "" && !slices.Contains([]string{"gitea", "openqa", "admin"}, f.Source) {
-		return fmt.Sprintf("source: %q is not one of gitea, openqa, admin", store.ShownText(f.Source, 50))
+	if f.Source != "" && !slices.Contains(intake.Sources, f.Source) {
+		return fmt.Sprintf("source: %q is not one of %s", store.ShownText(f.Source, 50), strings.Join(intake.Sources, ", "))
 	}
 	if f.Outcome != "" && !slices.Contains([]string{store.OutcomeAccepted, store.OutcomeIgnored, store.OutcomeBadRequest}, f.Outcome) {
 		return fmt.Sprintf("outcome: %q is not one of %s, %s, %s", store.ShownText(f.Outcome, 50), store.OutcomeAccepted, store.OutcomeIgnored, store.OutcomeBadRequest)

@@ -21,7 +21,7 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		if !slices.Contains([]string{intake.SourceGitea, intake.SourceOpenQA}, orig.Source) {
+		if !slices.Contains([]string{intake.SourceGitea, intake.SourceOpenQA, intake.SourceGiteaAMQP, intake.SourceOpenQAAMQP}, orig.Source) {
 			writeError(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("deliveries from %s cannot be replayed", orig.Source), orig.DeliveryID)
 			return
 		}

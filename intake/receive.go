@@ -15,13 +15,15 @@ import (
 
 // Sources of deliveries, as stored in deliveries.source.
 const (
-	SourceGitea  = "gitea"  // a signed webhook from Gitea
-	SourceOpenQA = "openqa" // openQA's job-done hook script
-	SourceAdmin  = "admin"  // an operator's resync
+	SourceGitea      = "gitea"       // a signed webhook from Gitea
+	SourceOpenQA     = "openqa"      // openQA's job-done hook script
+	SourceGiteaAMQP  = "gitea-amqp"  // a Gitea event from the message bus
+	SourceOpenQAAMQP = "openqa-amqp" // an openQA job or comment event from the message bus
+	SourceAdmin      = "admin"       // an operator's resync
 )
 
 // Sources lists every source, for filters and checks.
-var Sources = []string{SourceGitea, SourceOpenQA, SourceAdmin}
+var Sources = []string{SourceGitea, SourceOpenQA, SourceGiteaAMQP, SourceOpenQAAMQP, SourceAdmin}
 
 // OutcomeDuplicate is the outcome of a delivery stored before: it is
 // answered as it was and implies no new work.
@@ -40,6 +42,9 @@ type Message struct {
 	EventType string
 	Headers   map[string]string
 	Body      []byte
+	// Problem, when set, refuses the message whatever its body says (a
+	// routing key of no known shape).
+	Problem string
 }
 
 // Decision is what a message means: the row to store and the work it
@@ -69,12 +74,15 @@ func Decide(cfg *config.Config, m Message) Decision {
 	}
 	var bad string
 	switch m.Source {
-	case SourceGitea:
+	case SourceGitea, SourceGiteaAMQP:
 		bad = decideGitea(cfg, m, &d)
-	case SourceOpenQA:
+	case SourceOpenQA, SourceOpenQAAMQP:
 		bad = decideOpenQA(m, &d)
 	default:
 		bad = fmt.Sprintf("deliveries from %q are not read", m.Source)
+	}
+	if m.Problem != "" {
+		bad = m.Problem
 	}
 	if d.Row.DeliveryID == "" {
 		d.Row.DeliveryID = bodyID(m.Event, m.Body)
@@ -96,6 +104,11 @@ func decideGitea(cfg *config.Config, m Message, d *Decision) (bad string) {
 	if KnownGiteaEvent(m.EventType) {
 		d.Label = m.EventType
 	}
+	if m.Source == SourceGiteaAMQP {
+		// The bus carries no signature: the broker's credentials are the
+		// trust, and the routing key names the event.
+		d.Row.DeliveryID = m.ID
+	}
 	ev, err := ParseGitea(cfg, m.EventType, m.Body)
 	d.Row.Action, d.Row.Repo, d.Row.SHA, d.Row.Sender = ev.Action, ev.Repo, ev.SHA, ev.Sender
 	if ev.Number > 0 {
@@ -112,20 +125,39 @@ func decideGitea(cfg *config.Config, m Message, d *Decision) (bad string) {
 
 func decideOpenQA(m Message, d *Decision) (bad string) {
 	jobID, eventType, result, err := ParseOpenQA(m.Body)
+	amqp := m.Source == SourceOpenQAAMQP
+	if amqp && m.EventType != "" {
+		// The routing key says what happened; the body only which job.
+		eventType = m.EventType
+	}
 	d.Row.EventType, d.Row.Action = eventType, result
 	if d.Row.Event == "" {
 		d.Row.Event = eventType
 	}
-	if eventType != "" {
+	if openqaEvents[eventType] {
 		d.Label = eventType
 	}
+	id := "unreadable"
+	if err == nil {
+		id = OpenQADeliveryID(m.ID, jobID, m.Body)
+	} else if m.ID == "" {
+		id = bodyID(id, m.Body)
+	} else {
+		id += "/" + m.ID
+	}
+	if amqp {
+		// Two events about one job may carry the same body (a cancel and
+		// a delete): the routing key keeps them apart.
+		id = m.Event + "/" + id
+	}
+	d.Row.DeliveryID = id
 	if err != nil {
-		d.Row.DeliveryID = bodyID("unreadable", m.Body)
 		return err.Error()
 	}
 	d.OpenQAJob = jobID
-	d.Row.DeliveryID = OpenQADeliveryID(m.ID, jobID, m.Body)
-	d.Intent = jobs.Intent{OpenQAJob: jobID}
+	// The bus carries every job of the instance: only jobs qemgate follows
+	// are synced, decided against the store in the same transaction.
+	d.Intent = jobs.Intent{OpenQAJob: jobID, KnownJobOnly: amqp}
 	return ""
 }
 

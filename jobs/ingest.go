@@ -21,6 +21,10 @@ type Intent struct {
 	SHA    string // a commit whose open PRs to sync (status events)
 	// OpenQAJob is an openQA job to sync (job-done hook, AMQP event).
 	OpenQAJob int64
+	// KnownJobOnly syncs OpenQAJob only when qemgate follows it already (a
+	// job of one of its runs); otherwise the delivery is stored as ignored.
+	// The message bus carries every job of an openQA instance.
+	KnownJobOnly bool
 	// Deep also re-reads every openQA job of the PR's current runs (and
 	// their comments), for an operator's resync.
 	Deep bool
@@ -88,6 +92,15 @@ func (in *Ingest) Accept(ctx context.Context, d *store.Delivery, intent Intent) 
 func (in *Ingest) accept(ctx context.Context, d *store.Delivery, intent Intent) (Accepted, error) {
 	var res Accepted
 	err := in.Store.InTx(ctx, func(tx pgx.Tx) error {
+		if intent.KnownJobOnly && d.Outcome == store.OutcomeAccepted {
+			known, err := store.FollowsOpenQAJob(ctx, tx, intent.OpenQAJob)
+			if err != nil {
+				return err
+			}
+			if !known {
+				d.Outcome, d.Reason = store.OutcomeIgnored, fmt.Sprintf("openQA job %d is not one qemgate follows", intent.OpenQAJob)
+			}
+		}
 		inserted, err := store.InsertDelivery(ctx, tx, d)
 		if err != nil {
 			return err

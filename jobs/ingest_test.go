@@ -88,3 +88,48 @@ func TestAcceptRetriesDeadlocksAndSerializationFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestAcceptKnownJobOnly: the bus carries every job of an openQA instance;
+// only jobs qemgate follows are synced, the rest stored as ignored.
+func TestAcceptKnownJobOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	workers := river.NewWorkers()
+	Register(workers, Deps{})
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Workers: workers})
+	require.NoError(t, err)
+	in := &Ingest{Store: store.New(pool), River: client}
+	_, err = pool.Exec(ctx, `INSERT INTO test_runs (repo, number, sha, distri, version, flavor, arch, build, job_ids)
+		VALUES ('products/SLFO', 7, 'abc', 'sle', '16.0', 'Online', 'x86_64', ':git:7:openssl', '{101,102}')`)
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		job     int64
+		outcome string
+	}{
+		{101, store.OutcomeAccepted}, // created for one of our runs
+		{999, store.OutcomeIgnored},  // somebody else's job
+		{102, store.OutcomeAccepted}, // the second job of the run
+	} {
+		d := &store.Delivery{Source: "openqa-amqp", DeliveryID: fmt.Sprintf("suse.openqa.job.done/job-%d", tc.job), Body: []byte(`{}`), Outcome: store.OutcomeAccepted}
+		res, err := in.Accept(ctx, d, Intent{OpenQAJob: tc.job, KnownJobOnly: true})
+		require.NoError(t, err)
+		require.Equal(t, tc.outcome, d.Outcome, "job %d", tc.job)
+		if tc.outcome == store.OutcomeIgnored {
+			require.Empty(t, res.JobIDs)
+			require.Contains(t, d.Reason, "not one qemgate follows")
+		} else {
+			require.Len(t, res.JobIDs, 1)
+		}
+	}
+	var syncs int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'sync_openqa_job'`).Scan(&syncs))
+	require.Equal(t, 2, syncs)
+	// A job stored by a sync (a clone qemgate followed) counts too.
+	_, err = pool.Exec(ctx, `INSERT INTO openqa_jobs (id, state, result) VALUES (555, 'done', 'failed')`)
+	require.NoError(t, err)
+	known, err := store.FollowsOpenQAJob(ctx, pool, 555)
+	require.NoError(t, err)
+	require.True(t, known)
+}

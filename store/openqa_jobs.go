@@ -269,3 +269,14 @@ func JobIDsAtHead(ctx context.Context, db DBTX, repo string, number int64) ([]in
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
+
+// FollowsOpenQAJob says whether the job is one qemgate follows: created for
+// one of its runs, or stored before.
+func FollowsOpenQAJob(ctx context.Context, db DBTX, id int64) (bool, error) {
+	var known bool
+	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM openqa_jobs WHERE id = $1)
+		OR EXISTS (SELECT 1 FROM test_runs WHERE job_ids @> ARRAY[$1::bigint])`, id).Scan(&known); err != nil {
+		return false, fmt.Errorf("store: is openQA job %d followed: %w", id, err)
+	}
+	return known, nil
+}
