@@ -30,7 +30,7 @@ func TestFromAMQP(t *testing.T) {
 			source: SourceOpenQAAMQP, eventType: "job_done", outcome: store.OutcomeAccepted,
 			intent: jobs.Intent{OpenQAJob: 5735489, KnownJobOnly: true}, idPrefix: "suse.openqa.job.done/job-5735489-", label: "job_done"},
 		{name: "openQA job.restart: the old job, whose clone is followed", prefix: "opensuse", key: "opensuse.openqa.job.restart",
-			body: []byte(`{"id":44,"result":{"44":45},"auto":0,"BUILD":"x","TEST":"t","ARCH":"x86_64","MACHINE":"64bit","FLAVOR":"f","group_id":2}`),
+			body:   []byte(`{"id":44,"result":{"44":45},"auto":0,"BUILD":"x","TEST":"t","ARCH":"x86_64","MACHINE":"64bit","FLAVOR":"f","group_id":2}`),
 			source: SourceOpenQAAMQP, eventType: "job_restart", outcome: store.OutcomeAccepted,
 			intent: jobs.Intent{OpenQAJob: 44, KnownJobOnly: true}, idPrefix: "opensuse.openqa.job.restart/job-44-", label: "job_restart"},
 		{name: "openQA comment.create: its job", prefix: "suse", key: "suse.openqa.comment.create",
