@@ -4,7 +4,10 @@ package httpx
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+
+	"github.com/qemgate/qemgate/store"
 )
 
 // ErrorBody is the one shape of every error answer.
@@ -26,4 +29,17 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // as an ErrorBody.
 func WriteError(w http.ResponseWriter, _ *http.Request, status int, msg, delivery string) {
 	WriteJSON(w, status, ErrorBody{Error: msg, Delivery: delivery})
+}
+
+// CheckText refuses a query or path parameter that cannot match stored
+// text: a NUL, a control character, invalid UTF-8 or more than
+// store.MaxFieldLen bytes. It returns the message for a 400, or "".
+func CheckText(name, v string) string {
+	if store.EscapeText(v) != v {
+		return name + ": contains a NUL, a control character or invalid UTF-8"
+	}
+	if len(v) > store.MaxFieldLen {
+		return fmt.Sprintf("%s: longer than %d bytes", name, store.MaxFieldLen)
+	}
+	return ""
 }

@@ -1,4 +1,4 @@
-package handlers
+package dashboard
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qemgate/qemgate/gate"
+	"github.com/qemgate/qemgate/internal/httpx"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -83,9 +84,9 @@ var pages = func() map[string]*template.Template {
 	return out
 }()
 
-// staticHandler serves the CSS and script; they are tiny, so a short cache
+// HandleStatic serves the CSS and script; they are tiny, so a short cache
 // keeps a deploy's change visible within minutes.
-func staticHandler() http.Handler {
+func HandleStatic() http.Handler {
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		panic(err)
@@ -95,7 +96,7 @@ func staticHandler() http.Handler {
 		// Files only: a directory listing tells strangers nothing they need.
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
 		if fi, err := fs.Stat(sub, path.Clean("/" + name)[1:]); name == "" || err != nil || fi.IsDir() {
-			writeError(w, r, http.StatusNotFound, "no such file", "")
+			httpx.WriteError(w, r, http.StatusNotFound, "no such file", "")
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
@@ -203,7 +204,8 @@ func pageError(w http.ResponseWriter, r *http.Request, d Deps, data pageData, er
 	render(w, r, d, status, "notfound", data)
 }
 
-func handleActivePage(d Deps) http.HandlerFunc {
+// HandleActivePage renders / from the active view.
+func HandleActivePage(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		data := newPageData(r, d, "Active pull requests", "active", "pulls")
 		f, err := parseDashFilter(r.URL.Query(), stageOrder, stageOrder, 50)
@@ -231,7 +233,8 @@ func handleActivePage(d Deps) http.HandlerFunc {
 	}
 }
 
-func handleBlockedPage(d Deps) http.HandlerFunc {
+// HandleBlockedPage renders /blocked.
+func HandleBlockedPage(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		data := newPageData(r, d, "Blocked by tests", "blocked", "blocked")
 		if r.URL.RawQuery != "" {
@@ -256,7 +259,8 @@ func handleBlockedPage(d Deps) http.HandlerFunc {
 	}
 }
 
-func handleAggregatesPage(d Deps) http.HandlerFunc {
+// HandleAggregatesPage renders /aggregates.
+func HandleAggregatesPage(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		data := newPageData(r, d, "Aggregates", "aggregates", "aggregates")
 		f, err := parseDashFilter(r.URL.Query(), resultStates, resultStates, 50)
@@ -278,7 +282,8 @@ func handleAggregatesPage(d Deps) http.HandlerFunc {
 	}
 }
 
-func handlePullPage(d Deps) http.HandlerFunc {
+// HandlePullPage renders /pulls/{owner}/{repo}/{number}.
+func HandlePullPage(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		repo, number, err := pullParams(r)
 		data := newPageData(r, d, repo+"#"+strconv.FormatInt(number, 10), "", "pulls/"+repo+"/"+strconv.FormatInt(number, 10))

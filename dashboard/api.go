@@ -1,4 +1,4 @@
-package handlers
+package dashboard
 
 import (
 	"cmp"
@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/qemgate/qemgate/gate"
+	"github.com/qemgate/qemgate/internal/httpx"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -296,7 +297,7 @@ func loadPullDetail(ctx context.Context, d Deps, repo string, number int64) (*pu
 // pullParams reads {owner}/{repo}/{number}.
 func pullParams(r *http.Request) (repo string, number int64, err error) {
 	repo = chi.URLParam(r, "owner") + "/" + chi.URLParam(r, "repo")
-	if msg := checkText("repository", repo); msg != "" {
+	if msg := httpx.CheckText("repository", repo); msg != "" {
 		return repo, 0, badRequest{msg}
 	}
 	number, err = strconv.ParseInt(chi.URLParam(r, "number"), 10, 64)
@@ -312,16 +313,17 @@ func dashError(w http.ResponseWriter, r *http.Request, d Deps, err error) {
 	var bad badRequest
 	switch {
 	case errors.As(err, &bad):
-		writeError(w, r, http.StatusBadRequest, bad.msg, "")
+		httpx.WriteError(w, r, http.StatusBadRequest, bad.msg, "")
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, r, http.StatusNotFound, "no such pull request", "")
+		httpx.WriteError(w, r, http.StatusNotFound, "no such pull request", "")
 	default:
 		d.Logger.ErrorContext(r.Context(), "dashboard read", "path", r.URL.Path, "error", err)
-		writeError(w, r, http.StatusServiceUnavailable, "could not read the dashboard data", "")
+		httpx.WriteError(w, r, http.StatusServiceUnavailable, "could not read the dashboard data", "")
 	}
 }
 
-func handleAPIPulls(d Deps) http.HandlerFunc {
+// HandleAPIPulls answers GET /api/v1/pulls: the active view.
+func HandleAPIPulls(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f, err := parseDashFilter(r.URL.Query(), stageOrder, stageOrder, 50)
 		if err != nil {
@@ -333,14 +335,15 @@ func handleAPIPulls(d Deps) http.HandlerFunc {
 			dashError(w, r, d, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, struct {
+		httpx.WriteJSON(w, http.StatusOK, struct {
 			Pulls []pullView `json:"pulls"`
 			listMeta
 		}{page(list, f), newListMeta(r.Context(), d, f, len(list))})
 	}
 }
 
-func handleAPIBlocked(d Deps) http.HandlerFunc {
+// HandleAPIBlocked answers GET /api/v1/blocked: the PRs waiting on tests.
+func HandleAPIBlocked(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f, err := parseDashFilter(r.URL.Query(), resultStates, defaultResultStates, 100)
 		if err != nil {
@@ -352,7 +355,7 @@ func handleAPIBlocked(d Deps) http.HandlerFunc {
 			dashError(w, r, d, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, struct {
+		httpx.WriteJSON(w, http.StatusOK, struct {
 			Blocked []blockedRow `json:"blocked"`
 			States  []string     `json:"states"`
 			listMeta
@@ -360,7 +363,8 @@ func handleAPIBlocked(d Deps) http.HandlerFunc {
 	}
 }
 
-func handleAPIAggregates(d Deps) http.HandlerFunc {
+// HandleAPIAggregates answers GET /api/v1/aggregates.
+func HandleAPIAggregates(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f, err := parseDashFilter(r.URL.Query(), resultStates, resultStates, 50)
 		if err != nil {
@@ -372,14 +376,15 @@ func handleAPIAggregates(d Deps) http.HandlerFunc {
 			dashError(w, r, d, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, struct {
+		httpx.WriteJSON(w, http.StatusOK, struct {
 			Aggregates []aggregateView `json:"aggregates"`
 			listMeta
 		}{page(list, f), newListMeta(r.Context(), d, f, len(list))})
 	}
 }
 
-func handleAPIPull(d Deps) http.HandlerFunc {
+// HandleAPIPull answers GET /api/v1/pulls/{owner}/{repo}/{number}.
+func HandleAPIPull(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		repo, number, err := pullParams(r)
 		if err != nil {
@@ -391,7 +396,7 @@ func handleAPIPull(d Deps) http.HandlerFunc {
 			dashError(w, r, d, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, detail)
+		httpx.WriteJSON(w, http.StatusOK, detail)
 	}
 }
 
