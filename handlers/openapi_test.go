@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 )
@@ -40,7 +41,7 @@ func routeKey(method, path string) string {
 
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	t.Parallel()
-	h := NewServer(Deps{Config: testConfig(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: NewMetrics(),
+	h := NewServer(Deps{Config: testConfig(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: NewMetrics(prometheus.NewRegistry()),
 		RiverUI: http.NotFoundHandler()})
 	mux, ok := h.(chi.Routes)
 	require.True(t, ok, "NewServer returns a chi router")
