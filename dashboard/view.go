@@ -13,6 +13,7 @@ import (
 
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/gate"
+	"github.com/qemgate/qemgate/internal/pullref"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -227,8 +228,8 @@ type pullView struct {
 	Path string `json:"path"`
 }
 
-// Ref is owner/repo#number.
-func (p pullView) Ref() string { return fmt.Sprintf("%s#%d", p.Repo, p.Number) }
+// Ref is owner/repo#number (pullref.Format without a SHA).
+func (p pullView) Ref() string { return pullref.Format(p.Repo, p.Number, "") }
 
 // stageOf places an open PR on the active view: a verdict at the head SHA
 // decides, else whether the head is built yet.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/qemgate/qemgate/internal/pullref"
 )
 
 // Pull is our copy of a pull request's state, as last read from Gitea.
@@ -43,13 +45,7 @@ type Pull struct {
 }
 
 // Ref names the PR the way every log line and error does: owner/repo#n@sha[:12].
-func (p Pull) Ref() string {
-	sha := p.HeadSHA
-	if len(sha) > 12 {
-		sha = sha[:12]
-	}
-	return fmt.Sprintf("%s#%d@%s", p.Repo, p.Number, sha)
-}
+func (p Pull) Ref() string { return pullref.Format(p.Repo, p.Number, p.HeadSHA) }
 
 const pullColumns = `repo, number, state, merged, draft, title, author, base_branch, head_sha, html_url,
 	labels, requested_reviewers, requested_teams, gitea_updated_at, first_seen_at, synced_at,
@@ -151,7 +147,7 @@ func SetBuildReady(ctx context.Context, db DBTX, repo string, number int64, sha,
 	tag, err := db.Exec(ctx, `UPDATE pulls SET build_sha = $3, build_signal = $4, build_ready_at = now()
 		WHERE repo = $1 AND number = $2 AND head_sha = $3 AND build_sha <> $3`, repo, number, sha, signal)
 	if err != nil {
-		return false, fmt.Errorf("record build ready of %s#%d@%.12s: %w", repo, number, sha, err)
+		return false, fmt.Errorf("record build ready of %s: %w", pullref.Format(repo, number, sha), err)
 	}
 	return tag.RowsAffected() == 1, nil
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/qemgate/qemgate/internal/pullref"
 )
 
 // Report is one thing we posted (or, in dry-run, would have posted) to
@@ -64,7 +66,7 @@ func SaveReport(ctx context.Context, db DBTX, r *Report) error {
 		r.Repo, r.Number, r.SHA, r.Kind, r.Key, r.State, r.Description, r.TargetURL, r.Body, nullID(r.GiteaID), r.DryRun,
 	).Scan(&r.ID, &r.PostedAt)
 	if err != nil {
-		return fmt.Errorf("record %s report for %s#%d@%.12s: %w", r.Kind, r.Repo, r.Number, r.SHA, err)
+		return fmt.Errorf("record %s report for %s: %w", r.Kind, pullref.Format(r.Repo, r.Number, r.SHA), err)
 	}
 	return nil
 }

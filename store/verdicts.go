@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/qemgate/qemgate/internal/pullref"
 )
 
 // StoredVerdict is the verdict a PR carries and when it last changed.
@@ -25,7 +27,7 @@ func SetVerdict(ctx context.Context, db DBTX, repo string, number int64, sha, ve
 			AND (verdict, verdict_sha, verdict_reason, verdict_detail) IS DISTINCT FROM ($4, $3, $5, $6::jsonb)`,
 		repo, number, sha, verdict, reason, detail)
 	if err != nil {
-		return false, fmt.Errorf("store verdict of %s#%d@%.12s: %w", repo, number, sha, err)
+		return false, fmt.Errorf("store verdict of %s: %w", pullref.Format(repo, number, sha), err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
