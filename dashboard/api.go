@@ -15,6 +15,7 @@ import (
 
 	"github.com/qemgate/qemgate/gate"
 	"github.com/qemgate/qemgate/internal/httpx"
+	"github.com/qemgate/qemgate/internal/nonnil"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -279,18 +280,8 @@ func loadPullDetail(ctx context.Context, d Deps, repo string, number int64) (*pu
 	if out.Deliveries, err = store.ListDeliveries(ctx, db, store.DeliveryFilter{Repo: repo, Number: number, Limit: 20}); err != nil {
 		return nil, err
 	}
-	if out.Acceptances == nil {
-		out.Acceptances = []store.JobAcceptance{}
-	}
-	if out.Reports == nil {
-		out.Reports = []store.Report{}
-	}
-	if out.Deliveries == nil {
-		out.Deliveries = []store.Delivery{}
-	}
-	if out.Runs == nil {
-		out.Runs = []store.TestRun{}
-	}
+	out.Acceptances, out.Reports = nonnil.Slice(out.Acceptances), nonnil.Slice(out.Reports)
+	out.Deliveries, out.Runs = nonnil.Slice(out.Deliveries), nonnil.Slice(out.Runs)
 	return out, nil
 }
 

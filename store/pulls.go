@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/qemgate/qemgate/internal/nonnil"
 	"github.com/qemgate/qemgate/internal/pullref"
 )
 
@@ -85,7 +86,7 @@ func UpsertPull(ctx context.Context, db DBTX, p Pull) (PullChange, error) {
 		WHERE pulls.gitea_updated_at IS NULL OR EXCLUDED.gitea_updated_at IS NULL
 			OR EXCLUDED.gitea_updated_at >= pulls.gitea_updated_at`,
 		p.Repo, p.Number, p.State, p.Merged, p.Draft, p.Title, p.Author, p.BaseBranch, p.HeadSHA, p.HTMLURL,
-		nonNil(p.Labels), nonNil(p.RequestedReviewers), nonNil(p.RequestedTeams), p.GiteaUpdatedAt)
+		nonnil.Slice(p.Labels), nonnil.Slice(p.RequestedReviewers), nonnil.Slice(p.RequestedTeams), p.GiteaUpdatedAt)
 	if err != nil {
 		return ch, fmt.Errorf("upsert pull %s: %w", p.Ref(), err)
 	}
@@ -114,13 +115,6 @@ func OpenPullsWithHead(ctx context.Context, db DBTX, repo, sha string) ([]int64,
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 // Gating is what the gate derives about a PR beside Gitea's own fields.
 type Gating struct {
 	Packages  []string
@@ -134,7 +128,7 @@ type Gating struct {
 // SetGating stores what was derived about a PR at its current head.
 func SetGating(ctx context.Context, db DBTX, repo string, number int64, g Gating) error {
 	_, err := db.Exec(ctx, `UPDATE pulls SET packages = $3, priority = $4, emergency = $5, gated = $6, embargoed_until = $7
-		WHERE repo = $1 AND number = $2`, repo, number, nonNil(g.Packages), g.Priority, g.Emergency, g.Gated, g.EmbargoedUntil)
+		WHERE repo = $1 AND number = $2`, repo, number, nonnil.Slice(g.Packages), g.Priority, g.Emergency, g.Gated, g.EmbargoedUntil)
 	if err != nil {
 		return fmt.Errorf("store gating of %s#%d: %w", repo, number, err)
 	}
