@@ -50,10 +50,7 @@ const dashJobColumns = `j.id, j.group_id, j.group_name, j.distri, j.version, j.b
 // Go regular expression.
 func DashOpenPulls(ctx context.Context, db DBTX) ([]Pull, error) {
 	rows, err := db.Query(ctx, `SELECT `+pullColumns+` FROM pulls WHERE state = 'open' ORDER BY repo, number`)
-	if err != nil {
-		return nil, fmt.Errorf("open pulls: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Pull])
+	return collect(rows, err, pgx.RowToStructByPos[Pull], "open pulls")
 }
 
 // DashResults returns the result buckets of every open PR (repo "" ) or of
@@ -93,14 +90,7 @@ func DashResults(ctx context.Context, db DBTX, repo string, number int64) ([]Das
 		FROM jobs j
 		GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 		ORDER BY 1, 2, 3, 8, 7, 9, 10, 11, 12, 13`, repo, number)
-	if err != nil {
-		return nil, fmt.Errorf("dashboard results: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DashResult])
-	if err != nil {
-		return nil, fmt.Errorf("dashboard results: %w", err)
-	}
-	return out, nil
+	return collect(rows, err, pgx.RowToStructByPos[DashResult], "dashboard results")
 }
 
 // DashAggregate is one aggregate build and the PRs it bundles.
@@ -221,14 +211,7 @@ func DashAggregateResults(ctx context.Context, db DBTX, aggregateIDs []int64) ([
 		WHERE a.id = ANY($1) AND `+dashJobWhere+`
 		GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
 		ORDER BY 3, 8, 7, 9, 10, 11, 12, 13`, aggregateIDs)
-	if err != nil {
-		return nil, fmt.Errorf("aggregate results: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DashResult])
-	if err != nil {
-		return nil, fmt.Errorf("aggregate results: %w", err)
-	}
-	return out, nil
+	return collect(rows, err, pgx.RowToStructByPos[DashResult], "aggregate results")
 }
 
 // DashLastJobChange returns when any openQA job last changed, or nil when

@@ -96,23 +96,13 @@ func UpsertPull(ctx context.Context, db DBTX, p Pull) (PullChange, error) {
 // GetPull returns one PR.
 func GetPull(ctx context.Context, db DBTX, repo string, number int64) (*Pull, error) {
 	rows, err := db.Query(ctx, `SELECT `+pullColumns+` FROM pulls WHERE repo = $1 AND number = $2`, repo, number)
-	if err != nil {
-		return nil, fmt.Errorf("read pull %s#%d: %w", repo, number, err)
-	}
-	p, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Pull])
-	if err != nil {
-		return nil, fmt.Errorf("read pull %s#%d: %w", repo, number, notFound(err))
-	}
-	return &p, nil
+	return collectOne(rows, err, pgx.RowToStructByPos[Pull], "read pull %s#%d", repo, number)
 }
 
 // OpenPullsWithHead returns the numbers of open PRs of repo whose head is sha.
 func OpenPullsWithHead(ctx context.Context, db DBTX, repo, sha string) ([]int64, error) {
 	rows, err := db.Query(ctx, `SELECT number FROM pulls WHERE repo = $1 AND state = 'open' AND head_sha = $2 ORDER BY number`, repo, sha)
-	if err != nil {
-		return nil, fmt.Errorf("open pulls of %s at %.12s: %w", repo, sha, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int64])
+	return collect(rows, err, pgx.RowTo[int64], "open pulls of %s at %.12s", repo, sha)
 }
 
 // Gating is what the gate derives about a PR beside Gitea's own fields.

@@ -38,7 +38,7 @@ func GetVerdict(ctx context.Context, db DBTX, repo string, number int64) (Stored
 	err := db.QueryRow(ctx, `SELECT verdict, verdict_sha, verdict_reason, verdict_detail, verdict_at FROM pulls
 		WHERE repo = $1 AND number = $2`, repo, number).Scan(&v.Verdict, &v.SHA, &v.Reason, &v.Detail, &v.At)
 	if err != nil {
-		return v, notFound(err)
+		return v, fmt.Errorf("read verdict of %s#%d: %w", repo, number, notFound(err))
 	}
 	return v, nil
 }
