@@ -79,15 +79,6 @@ func AggregateMembers(ctx context.Context, db DBTX, aggregateID int64) ([]Aggreg
 	return collect(rows, err, pgx.RowToStructByPos[AggregateMember], "members of aggregate %d", aggregateID)
 }
 
-// AggregateMembersOfRun returns the PRs whose verdict an aggregate test run
-// counts for; none when the run is a PR's own run.
-func AggregateMembersOfRun(ctx context.Context, db DBTX, runID int64) ([]AggregateMember, error) {
-	rows, err := db.Query(ctx, `SELECT m.aggregate_id, m.repo, m.number, m.sha FROM test_runs r
-		JOIN aggregate_members m ON m.aggregate_id = r.aggregate_id
-		WHERE r.id = $1 ORDER BY m.repo, m.number`, runID)
-	return collect(rows, err, pgx.RowToStructByPos[AggregateMember], "aggregate members of run %d", runID)
-}
-
 // PlannedAggregateRuns returns the aggregate runs not posted yet, oldest first.
 func PlannedAggregateRuns(ctx context.Context, db DBTX) ([]TestRun, error) {
 	rows, err := db.Query(ctx, `SELECT `+runColumns+` FROM test_runs

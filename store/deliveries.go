@@ -173,13 +173,6 @@ func ListDeliveries(ctx context.Context, db DBTX, f DeliveryFilter) ([]Delivery,
 	return collect(rows, err, scanDelivery, "list deliveries")
 }
 
-// CountReplays returns how many replays of a delivery exist.
-func CountReplays(ctx context.Context, db DBTX, id int64) (int, error) {
-	var n int
-	err := db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE replay_of = $1`, id).Scan(&n)
-	return n, err
-}
-
 // DeleteDeliveriesBefore deletes at most limit deliveries received before t
 // and returns how many it deleted, so retention can run in small batches.
 func DeleteDeliveriesBefore(ctx context.Context, db DBTX, t time.Time, limit int) (int64, error) {

@@ -112,8 +112,8 @@ func RunsOfAggregate(ctx context.Context, db DBTX, aggregateID int64) ([]TestRun
 	return collect(rows, err, scanRun, "runs of aggregate %d", aggregateID)
 }
 
-// GetRun returns one run.
-func GetRun(ctx context.Context, db DBTX, id int64) (*TestRun, error) {
+// getRun returns one run.
+func getRun(ctx context.Context, db DBTX, id int64) (*TestRun, error) {
 	rows, err := db.Query(ctx, `SELECT `+runColumns+` FROM test_runs WHERE id = $1`, id)
 	return collectOne(rows, err, scanRun, "read run %d", id)
 }
@@ -130,7 +130,7 @@ func LockRunForPost(ctx context.Context, tx pgx.Tx, id int64) (*TestRun, error) 
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, $2::int)`, runLockKey, int32(id)); err != nil {
 		return nil, fmt.Errorf("lock run %d for posting: %w", id, err)
 	}
-	return GetRun(ctx, tx, id)
+	return getRun(ctx, tx, id)
 }
 
 // CountRunAttempt records that a post of the run is about to be tried; it is
