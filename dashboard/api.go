@@ -313,17 +313,52 @@ func dashError(w http.ResponseWriter, r *http.Request, d Deps, err error) {
 	}
 }
 
+// dashList is one list of the dashboard, served as JSON and as a page: the
+// states its filter takes and those it shows unless asked, its page size,
+// how it loads, and how its page names the states and the items.
+type dashList[T any] struct {
+	states, defStates []string
+	perPage           int
+	load              func(context.Context, Deps, dashFilter) ([]T, error)
+	legend            string
+	label             func(string) string
+	noun              string
+}
+
+var (
+	activeList = dashList[pullView]{states: stageOrder, defStates: stageOrder, perPage: 50, load: activePulls,
+		legend: "Stages", label: stageLabel, noun: "pull requests"}
+	blockedList = dashList[blockedRow]{states: resultStates, defStates: defaultResultStates, perPage: 100, load: blockedPulls,
+		legend: "Show results", label: plainLabel, noun: "pull requests"}
+	aggregatesList = dashList[aggregateView]{states: resultStates, defStates: resultStates, perPage: 50, load: aggregateList,
+		legend: "Show results", label: plainLabel, noun: "aggregates"}
+)
+
+func plainLabel(s string) string { return s }
+
+func (l dashList[T]) filter(r *http.Request) (dashFilter, error) {
+	return parseDashFilter(r.URL.Query(), l.states, l.defStates, l.perPage)
+}
+
+// read is the list r asks for, with its filter; a bad filter or a failed
+// read has been answered when ok is false.
+func (l dashList[T]) read(w http.ResponseWriter, r *http.Request, d Deps) (items []T, f dashFilter, ok bool) {
+	f, err := l.filter(r)
+	if err == nil {
+		items, err = l.load(r.Context(), d, f)
+	}
+	if err != nil {
+		dashError(w, r, d, err)
+		return nil, f, false
+	}
+	return items, f, true
+}
+
 // HandleAPIPulls answers GET /api/v1/pulls: the active view.
 func HandleAPIPulls(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := parseDashFilter(r.URL.Query(), stageOrder, stageOrder, 50)
-		if err != nil {
-			dashError(w, r, d, err)
-			return
-		}
-		list, err := activePulls(r.Context(), d, f)
-		if err != nil {
-			dashError(w, r, d, err)
+		list, f, ok := activeList.read(w, r, d)
+		if !ok {
 			return
 		}
 		httpx.WriteJSON(w, http.StatusOK, struct {
@@ -336,14 +371,8 @@ func HandleAPIPulls(d Deps) http.HandlerFunc {
 // HandleAPIBlocked answers GET /api/v1/blocked: the PRs waiting on tests.
 func HandleAPIBlocked(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := parseDashFilter(r.URL.Query(), resultStates, defaultResultStates, 100)
-		if err != nil {
-			dashError(w, r, d, err)
-			return
-		}
-		list, err := blockedPulls(r.Context(), d, f)
-		if err != nil {
-			dashError(w, r, d, err)
+		list, f, ok := blockedList.read(w, r, d)
+		if !ok {
 			return
 		}
 		httpx.WriteJSON(w, http.StatusOK, struct {
@@ -357,14 +386,8 @@ func HandleAPIBlocked(d Deps) http.HandlerFunc {
 // HandleAPIAggregates answers GET /api/v1/aggregates.
 func HandleAPIAggregates(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := parseDashFilter(r.URL.Query(), resultStates, resultStates, 50)
-		if err != nil {
-			dashError(w, r, d, err)
-			return
-		}
-		list, err := aggregateList(r.Context(), d, f)
-		if err != nil {
-			dashError(w, r, d, err)
+		list, f, ok := aggregatesList.read(w, r, d)
+		if !ok {
 			return
 		}
 		httpx.WriteJSON(w, http.StatusOK, struct {
