@@ -24,7 +24,9 @@ import (
 	"github.com/qemgate/qemgate/jobs"
 	"github.com/qemgate/qemgate/metadata"
 	"github.com/qemgate/qemgate/migrations"
+	"github.com/qemgate/qemgate/obs"
 	"github.com/qemgate/qemgate/openqa"
+	"github.com/qemgate/qemgate/smelt"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -89,12 +91,26 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 		Observe: observe(a.Jobs.OpenQARequests),
 	})
 	a.Metadata = metadata.NewHolder(cfg.Metadata.Dir, metadata.Options{Strict: cfg.Metadata.Strict}, opts.Now)
+	// Without obs.url or smelt.url the workers see nil and behave as before.
+	var buildService jobs.OBS
+	if cfg.OBS.Enabled() {
+		buildService = obs.New(obs.Config{
+			URL: cfg.OBS.URL, User: cfg.OBS.User, Password: cfg.OBS.Password, Token: cfg.OBS.Token,
+			DownloadURL: cfg.OBS.DownloadURL, Timeout: cfg.OBS.Timeout.D(),
+		})
+	}
+	var priorities jobs.SMELT
+	if cfg.SMELT.Enabled() {
+		priorities = smelt.New(smelt.Config{URL: cfg.SMELT.URL, Timeout: cfg.SMELT.Timeout.D()})
+	}
 
 	deps := jobs.Deps{
 		Config:   &a.Config,
 		Store:    a.Store,
 		Forge:    fg,
 		OpenQA:   oq,
+		OBS:      buildService,
+		SMELT:    priorities,
 		Metadata: a.Metadata,
 		Metrics:  a.Jobs,
 		Logger:   logger,

@@ -43,7 +43,64 @@ type Config struct {
 	Retention  Retention  `yaml:"retention" json:"retention"`
 	Aggregates Aggregates `yaml:"aggregates" json:"aggregates"`
 	Workers    Workers    `yaml:"workers" json:"workers"`
+	// OBS and SMELT are optional: without them a PR's products come from
+	// the branch configuration and its priority from its labels.
+	OBS   OBS   `yaml:"obs" json:"obs"`
+	SMELT SMELT `yaml:"smelt" json:"smelt"`
 }
+
+// OBS is the build service that builds every PR's staging project(s). When
+// URL is set, a PR's products, archs, channels and product version are read
+// from the build results of its staging projects, and its build state is
+// part of the verdict.
+type OBS struct {
+	URL          string `yaml:"url" json:"url"`
+	User         string `yaml:"user" json:"user"`
+	Password     string `yaml:"password" json:"password"`
+	PasswordFile string `yaml:"password_file" json:"password_file"`
+	// Token is an OBS API token, sent as "Authorization: Token <token>",
+	// instead of User and Password.
+	Token     string `yaml:"token" json:"token"`
+	TokenFile string `yaml:"token_file" json:"token_file"`
+	// Repository is the repository of the staging projects whose results
+	// count (qem-bot's OBS_REPO_TYPE, "product").
+	Repository string `yaml:"repository" json:"repository"`
+	// Products are the products (the part after PullRequest:<n>: of the
+	// project name) whose build state counts; empty means all.
+	Products []string `yaml:"products" json:"products"`
+	// Archs are the archs a _multibuild flavor can name; results of other
+	// archs (except "local") are ignored.
+	Archs []string `yaml:"archs" json:"archs"`
+	// DownloadURL is where the staging projects are published; the product
+	// version is read from its listing when no <scmsync> names it.
+	DownloadURL string `yaml:"download_url" json:"download_url"`
+	// StagingBot is the Gitea user whose comments link the PR's staging
+	// projects (…/project/show/<project>).
+	StagingBot string `yaml:"staging_bot" json:"staging_bot"`
+	// AllowBuildFailures tests and approves a PR whose build failed in
+	// part, as qem-bot's --allow-build-failures does.
+	AllowBuildFailures bool     `yaml:"allow_build_failures" json:"allow_build_failures"`
+	Timeout            Duration `yaml:"timeout" json:"timeout"`
+	// PollLimit bounds how many PRs waiting for their build the Gitea
+	// poller has read from OBS again in one cycle.
+	PollLimit int `yaml:"poll_limit" json:"poll_limit"`
+}
+
+// Enabled says whether OBS is configured.
+func (o OBS) Enabled() bool { return o.URL != "" }
+
+// SMELT is where the priority and the emergency flag of an update come from
+// (optional; the labels decide without it).
+type SMELT struct {
+	URL     string   `yaml:"url" json:"url"`
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// GiteaHost is the host in SMELT's key of a PR,
+	// "<host>:<owner>:<repo>:<number>"; default the host of gitea.url.
+	GiteaHost string `yaml:"gitea_host" json:"gitea_host"`
+}
+
+// Enabled says whether SMELT is configured.
+func (s SMELT) Enabled() bool { return s.URL != "" }
 
 // Gitea is where pull requests come from and where verdicts go.
 type Gitea struct {
@@ -244,6 +301,9 @@ func Default() Config {
 		Workers: Workers{Gitea: 4, OpenQA: 4, Default: 8,
 			JobTimeout: Duration(2 * time.Minute), RescueAfter: Duration(3 * time.Minute),
 			FetchCooldown: Duration(20 * time.Millisecond), FetchPollInterval: Duration(200 * time.Millisecond)},
+		OBS: OBS{Repository: "product", Archs: []string{"x86_64", "aarch64", "ppc64le", "s390x"},
+			StagingBot: "autogits_obs_staging_bot", Timeout: Duration(30 * time.Second), PollLimit: 20},
+		SMELT: SMELT{Timeout: Duration(30 * time.Second)},
 	}
 }
 
@@ -325,6 +385,29 @@ func (c *Config) validate() []string {
 	checkURL("QEMGATE_PUBLIC_URL", c.PublicURL, true)
 	checkURL("QEMGATE_GITEA_URL", c.Gitea.URL, true)
 	checkURL("QEMGATE_OPENQA_URL", c.OpenQA.URL, true)
+	checkURL("QEMGATE_OBS_URL", c.OBS.URL, false)
+	checkURL("QEMGATE_OBS_DOWNLOAD_URL", c.OBS.DownloadURL, false)
+	checkURL("QEMGATE_SMELT_URL", c.SMELT.URL, false)
+	if c.OBS.Enabled() {
+		switch {
+		case c.OBS.Token == "" && (c.OBS.User == "" || c.OBS.Password == ""):
+			add("QEMGATE_OBS_USER, QEMGATE_OBS_PASSWORD: required with obs.url (or QEMGATE_OBS_TOKEN)")
+		case c.OBS.Token != "" && c.OBS.Password != "":
+			add("QEMGATE_OBS_TOKEN: obs.token and obs.password are both set; use one")
+		}
+		if c.OBS.Repository == "" {
+			add("QEMGATE_OBS_REPOSITORY: must not be empty")
+		}
+		if len(c.OBS.Archs) == 0 {
+			add("QEMGATE_OBS_ARCHS: at least one arch is required")
+		}
+		if c.OBS.StagingBot == "" {
+			add("QEMGATE_OBS_STAGING_BOT: must not be empty")
+		}
+		if c.OBS.PollLimit < 1 || c.OBS.PollLimit > 1000 {
+			add("QEMGATE_OBS_POLL_LIMIT: %d is not between 1 and 1000", c.OBS.PollLimit)
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -358,6 +441,8 @@ func (c *Config) validate() []string {
 	positive("QEMGATE_SHUTDOWN_TIMEOUT", c.ShutdownWait)
 	positive("QEMGATE_GITEA_TIMEOUT", c.Gitea.Timeout)
 	positive("QEMGATE_OPENQA_TIMEOUT", c.OpenQA.Timeout)
+	positive("QEMGATE_OBS_TIMEOUT", c.OBS.Timeout)
+	positive("QEMGATE_SMELT_TIMEOUT", c.SMELT.Timeout)
 	positive("QEMGATE_METADATA_RELOAD_INTERVAL", c.Metadata.ReloadInterval)
 	positive("QEMGATE_POLL_GITEA", c.Poll.Gitea)
 	positive("QEMGATE_POLL_OPENQA", c.Poll.OpenQA)

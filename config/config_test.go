@@ -191,6 +191,53 @@ gitea:
 			},
 		},
 		{
+			name: "OBS and SMELT off by default",
+			env:  map[string]string{"QEMGATE_DATABASE_URL": minimalDB},
+			check: func(t *testing.T, c Config) {
+				require.False(t, c.OBS.Enabled())
+				require.False(t, c.SMELT.Enabled())
+				require.Equal(t, "product", c.OBS.Repository)
+			},
+		},
+		{
+			name: "OBS and SMELT from a file, the password from its own file",
+			file: writeFile(t, "obs.yaml", "database_url: "+minimalDB+`
+obs:
+  url: https://api.obs.example.test
+  user: qam
+  password_file: `+secretFile+`
+  products: [SLES]
+  allow_build_failures: true
+smelt: {url: https://smelt.example.test}
+`),
+			check: func(t *testing.T, c Config) {
+				require.True(t, c.OBS.Enabled())
+				require.Equal(t, "s3cret", c.OBS.Password)
+				require.Equal(t, []string{"SLES"}, c.OBS.Products)
+				require.True(t, c.OBS.AllowBuildFailures)
+				require.Equal(t, []string{"x86_64", "aarch64", "ppc64le", "s390x"}, c.OBS.Archs)
+				require.Equal(t, "src.example.test", c.SMELT.GiteaHost, "resolved from gitea.url")
+				require.Equal(t, "[redacted]", c.Redacted().OBS.Password)
+			},
+		},
+		{
+			name: "OBS problems name their keys",
+			env: map[string]string{
+				"QEMGATE_DATABASE_URL":   minimalDB,
+				"QEMGATE_OBS_URL":        "api.obs",
+				"QEMGATE_OBS_POLL_LIMIT": "0",
+				"QEMGATE_OBS_TIMEOUT":    "0s",
+				"QEMGATE_SMELT_URL":      "smelt",
+			},
+			problems: []string{
+				`QEMGATE_OBS_URL: "api.obs" is not an http(s) URL`,
+				"QEMGATE_OBS_USER, QEMGATE_OBS_PASSWORD: required with obs.url",
+				"QEMGATE_OBS_POLL_LIMIT: 0 is not between 1 and 1000",
+				"QEMGATE_OBS_TIMEOUT: 0s must be positive",
+				`QEMGATE_SMELT_URL: "smelt" is not an http(s) URL`,
+			},
+		},
+		{
 			name: "empty file is an empty configuration",
 			file: writeFile(t, "empty.yaml", ""),
 			env:  map[string]string{"QEMGATE_DATABASE_URL": minimalDB},

@@ -21,6 +21,8 @@ func (c Config) Redacted() Config {
 	hide(&r.Gitea.Token)
 	hide(&r.OpenQA.Secret)
 	hide(&r.OpenQA.CallbackToken)
+	hide(&r.OBS.Password)
+	hide(&r.OBS.Token)
 	if len(r.Gitea.WebhookSecrets) > 0 {
 		s := make([]string, len(r.Gitea.WebhookSecrets))
 		for i := range s {

@@ -2,13 +2,14 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 )
 
 // Resolve fills the defaults that depend on other keys and compiles every
 // pattern, once, so that consumers read typed, resolved values: approval
 // mode and review bot, skip_drafts, the development-group pattern and the
-// build-ready review body. Load calls it after validation; app.New calls it
+// build-ready review body, SMELT's Gitea host. Load calls it after validation; app.New calls it
 // again for configurations built in code. It is idempotent.
 func (c *Config) Resolve() error {
 	if c.Gitea.Approval.Mode == "" {
@@ -23,6 +24,13 @@ func (c *Config) Resolve() error {
 			return fmt.Errorf("openqa.dev_group_pattern: %q is not a regular expression: %w", c.OpenQA.DevGroupPattern, err)
 		}
 		c.OpenQA.DevGroups = re
+	}
+	if c.SMELT.Enabled() && c.SMELT.GiteaHost == "" {
+		u, err := url.Parse(c.Gitea.URL)
+		if err != nil || u.Hostname() == "" {
+			return fmt.Errorf("smelt.gitea_host: required when gitea.url (%q) names no host", c.Gitea.URL)
+		}
+		c.SMELT.GiteaHost = u.Hostname()
 	}
 	for i := range c.Gitea.Repos {
 		r := &c.Gitea.Repos[i]

@@ -71,3 +71,31 @@ func floorDiv(a, b int) int {
 	}
 	return q
 }
+
+// Where a PR's priority and emergency flag came from.
+const (
+	PrioritySourceLabels = "labels"
+	PrioritySourceSMELT  = "smelt"
+)
+
+// SMELTPriority is SMELT's word on an update: data.priority (nil when SMELT
+// has none) and data.is_emergency.
+type SMELTPriority struct {
+	Priority  *int `json:"priority,omitempty"`
+	Emergency bool `json:"is_emergency"`
+}
+
+// PullPriority picks a PR's priority and emergency flag: SMELT's when it
+// knows the update (smelt non-nil), the labels' otherwise. An emergency label
+// still counts when SMELT says otherwise: the label is a person's explicit
+// call, and an emergency only moves the PR forward.
+func PullPriority(labelPriority int, labelEmergency bool, smelt *SMELTPriority) (priority int, emergency bool, source string) {
+	if smelt == nil {
+		return labelPriority, labelEmergency, PrioritySourceLabels
+	}
+	priority = labelPriority
+	if smelt.Priority != nil {
+		priority = *smelt.Priority
+	}
+	return priority, smelt.Emergency || labelEmergency, PrioritySourceSMELT
+}

@@ -138,9 +138,12 @@ func DeclineBody(pull Pull, v Verdict, mode, reviewBot, dashboardURL string) str
 	if mode == ApprovalModeGroupComment {
 		fmt.Fprintf(&b, "@%s: decline\n", strings.TrimPrefix(reviewBot, "@"))
 	}
-	if v.State == VerdictNoJobs {
+	switch {
+	case v.State == VerdictNoJobs:
 		fmt.Fprintf(&b, "openQA tests cannot approve %s: no openQA jobs were created.\n", pull.Ref())
-	} else {
+	case v.Counts.Total == 0 && slices.ContainsFunc(v.Reasons, func(r Reason) bool { return r.Code == ReasonBuildFailed }):
+		fmt.Fprintf(&b, "openQA tests cannot approve %s: its build failed, nothing was tested.\n", pull.Ref())
+	default:
 		fmt.Fprintf(&b, "openQA tests failed for %s: %s.\n", pull.Ref(), CountsText(v.Counts))
 	}
 	writeReasons(&b, v.Reasons, true)

@@ -141,6 +141,8 @@ type VerdictInput struct {
 	// DevParentGroups are parent groups (id or name) whose groups are
 	// development groups.
 	DevParentGroups []string `json:"dev_parent_groups,omitempty"`
+	// Build is the OBS build state at the head SHA; nil without OBS.
+	Build *BuildStatus `json:"build,omitempty"`
 }
 
 // Verdict is the gate's answer for one PR at one head SHA.
@@ -167,6 +169,11 @@ const (
 	ReasonCloneUnsynced    ReasonCode = "clone_unsynced"
 	ReasonAggregateMissing ReasonCode = "aggregate_missing"
 	ReasonJobsRunning      ReasonCode = "jobs_running"
+	// ReasonBuildFailed: OBS shows a failed package of the PR's build
+	// (blocking); ReasonBuildWaiting: the build is not published yet, cannot
+	// be read, or is of an older commit (pending).
+	ReasonBuildFailed  ReasonCode = "build_failed"
+	ReasonBuildWaiting ReasonCode = "build_waiting"
 )
 
 // Reason explains one thing that blocks or delays approval. Job reasons name
@@ -249,6 +256,7 @@ func VerdictFor(in VerdictInput) Verdict {
 	if e.dev == nil {
 		e.dev = defaultDevGroup
 	}
+	e.build(in.Build)
 	e.runs()
 	e.jobs(in.Jobs, false)
 	e.jobs(in.AggregateJobs, true)
@@ -263,12 +271,28 @@ type Waiting struct {
 	Draft bool
 	// BuildReady: the build service said the head SHA is built.
 	BuildReady bool
+	// Build is the OBS build state at the head SHA; nil without OBS.
+	Build *BuildStatus
 }
 
 // WaitingVerdict is the verdict of a PR without test runs at its head: it
 // waits for being marked ready, for its build, or for its runs to be
 // planned, and is never failed for it.
+//
+// With OBS, a failed build fails the verdict with reasons naming product,
+// arch and packages (no test runs are planned for it), and a build that
+// waits says what it waits for.
 func WaitingVerdict(w Waiting) Verdict {
+	if w.Build != nil && !w.Build.Ready() && !w.Draft {
+		e := evaluator{}
+		e.build(w.Build)
+		v := Verdict{State: VerdictPending, Reasons: e.reasons, Acceptances: []Acceptance{}}
+		if e.blocking {
+			v.State = VerdictFailed
+		}
+		slices.SortFunc(v.Reasons, compareReasons)
+		return v
+	}
 	var msg string
 	switch {
 	case w.Draft:
@@ -304,13 +328,31 @@ type evaluator struct {
 
 func (e *evaluator) add(r Reason) {
 	switch r.Code {
-	case ReasonJobFailed, ReasonJobStopped, ReasonRunError, ReasonNoJobs:
+	case ReasonJobFailed, ReasonJobStopped, ReasonRunError, ReasonNoJobs, ReasonBuildFailed:
 		r.Blocking = true
 		e.blocking = e.blocking || r.Code != ReasonNoJobs
 	default:
 		e.pending = true
 	}
 	e.reasons = append(e.reasons, r)
+}
+
+// build records the OBS build state: a failure blocks, anything else that
+// is not ready waits.
+func (e *evaluator) build(b *BuildStatus) {
+	if b == nil || b.Ready() {
+		return
+	}
+	code := ReasonBuildWaiting
+	if b.State == BuildFailed {
+		code = ReasonBuildFailed
+	}
+	for _, msg := range b.Reasons {
+		e.add(Reason{Code: code, Message: msg})
+	}
+	if len(b.Reasons) == 0 {
+		e.add(Reason{Code: code, Message: "the build is " + b.State})
+	}
 }
 
 // runs records scheduling errors and unscheduled runs; unsynced runs need the

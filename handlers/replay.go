@@ -4,50 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/qemgate/qemgate/jobs"
+	"github.com/qemgate/qemgate/intake"
 	"github.com/qemgate/qemgate/store"
 )
-
-// replayed is what a stored delivery implies when it is replayed, decided
-// afresh from its body by the receiver's own parser.
-type replayed struct {
-	row    store.Delivery // the event fields of the new row
-	intent jobs.Intent
-	// answer holds the source's own keys of the 202 answer.
-	answer map[string]any
-}
-
-// giteaReplay decides a stored Gitea delivery again, from the stored body
-// and the current configuration, as the receiver does.
-func giteaReplay(d Deps, orig *store.Delivery) (replayed, error) {
-	ev, err := parseGiteaEvent(&d.Config, orig.EventType, orig.Body)
-	if err != nil {
-		return replayed{}, err
-	}
-	re := replayed{intent: ev.Intent, answer: map[string]any{"ignored": ev.Ignored}}
-	re.row = store.Delivery{Event: orig.Event, EventType: orig.EventType, Outcome: store.OutcomeAccepted}
-	fillDelivery(&re.row, ev)
-	if ev.Ignored != "" {
-		re.row.Outcome, re.row.Reason = store.OutcomeIgnored, ev.Ignored
-	}
-	return re, nil
-}
-
-// openqaReplay syncs the job of a stored openQA callback again.
-func openqaReplay(orig *store.Delivery) (replayed, error) {
-	jobID, eventType, result, err := parseOpenQAEvent(orig.Body)
-	if err != nil {
-		return replayed{}, err
-	}
-	return replayed{
-		row:    store.Delivery{Event: eventType, EventType: eventType, Action: result, Outcome: store.OutcomeAccepted},
-		intent: jobs.Intent{OpenQAJob: jobID},
-		answer: map[string]any{"openqa_job": jobID},
-	}, nil
-}
 
 // handleReplayDelivery enqueues the work of a stored delivery again, decided
 // afresh from the stored body. The replay is stored as a new delivery linked
@@ -58,32 +21,30 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		var re replayed
-		var err error
-		switch orig.Source {
-		case "gitea":
-			re, err = giteaReplay(d, orig)
-		case "openqa":
-			re, err = openqaReplay(orig)
-		default:
+		if !slices.Contains([]string{intake.SourceGitea, intake.SourceOpenQA}, orig.Source) {
 			writeError(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("deliveries from %s cannot be replayed", orig.Source), orig.DeliveryID)
 			return
 		}
-		if err != nil {
-			writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+err.Error(), orig.DeliveryID)
+		// Decided afresh from the stored body and the current configuration,
+		// by the receiver's own reader.
+		dec := intake.Decide(&d.Config, intake.Message{
+			Source: orig.Source, ID: orig.DeliveryID, Event: orig.Event, EventType: orig.EventType,
+			Headers: orig.Headers, Body: orig.Body,
+		})
+		if dec.Bad() {
+			writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+dec.Row.Reason, orig.DeliveryID)
 			return
 		}
-		row := &re.row
-		row.Source = orig.Source
+		row := &dec.Row
 		row.DeliveryID = fmt.Sprintf("%s/replay/%d", orig.DeliveryID, time.Now().UnixNano())
-		row.Headers, row.Body, row.ReplayOf = orig.Headers, orig.Body, &orig.ID
+		row.ReplayOf = &orig.ID
 		if problems := row.MakeStorable(); len(problems) > 0 {
 			writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+strings.Join(problems, "; "), orig.DeliveryID)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
 		defer cancel()
-		res, err := d.Ingest.Accept(ctx, row, re.intent)
+		res, err := d.Ingest.Accept(ctx, row, dec.Intent)
 		if err != nil {
 			d.Logger.ErrorContext(r.Context(), "replay delivery", "delivery", orig.DeliveryID, "error", err)
 			writeError(w, r, http.StatusServiceUnavailable, "could not store the replay; try again", orig.DeliveryID)
@@ -97,8 +58,11 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 			"replay_of": orig.ID,
 			"jobs":      nonNilIDs(res.JobIDs),
 		}
-		for k, v := range re.answer {
-			answer[k] = v
+		if dec.OpenQAJob != 0 {
+			answer["openqa_job"] = dec.OpenQAJob
+		}
+		if row.Outcome == store.OutcomeIgnored {
+			answer["ignored"] = row.Reason
 		}
 		writeJSON(w, http.StatusAccepted, answer)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/qemgate/qemgate/config"
-	"github.com/qemgate/qemgate/jobs"
+	"github.com/qemgate/qemgate/intake"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -20,7 +20,7 @@ type Deps struct {
 	Config  config.Config
 	Logger  *slog.Logger
 	Store   *store.Store
-	Ingest  Ingester
+	Ingest  intake.Ingester
 	Metrics *Metrics
 	// Ready reports why the service cannot take traffic, or nil, with
 	// details that /readyz shows either way.
@@ -29,12 +29,6 @@ type Deps struct {
 	RiverUI http.Handler
 
 	bodies *bodyLimiter // shared by the receivers; made by NewServer
-}
-
-// Ingester stores a delivery together with the work it implies; it is
-// *jobs.Ingest in production.
-type Ingester interface {
-	Accept(ctx context.Context, d *store.Delivery, intent jobs.Intent) (jobs.Accepted, error)
 }
 
 // NewServer returns the root handler.

@@ -99,15 +99,20 @@ func currentRuns(runs []store.TestRun) []store.TestRun {
 // verdict gathers the inputs of gate.VerdictFor; a PR without runs at its
 // head waits for the build or for planning, and is never failed for it.
 func (w *EvaluateWorker) verdict(ctx context.Context, p *store.Pull, runs []store.TestRun) (gate.Verdict, error) {
+	_, build, err := storedBuild(w.deps, p)
+	if err != nil {
+		return gate.Verdict{}, err
+	}
 	if len(runs) == 0 {
 		rc, _ := w.deps.Config.Repo(p.Repo)
 		return gate.WaitingVerdict(gate.Waiting{HeadSHA: p.HeadSHA, BuildReady: p.BuildSHA == p.HeadSHA,
-			Draft: p.Draft && rc.SkipsDrafts()}), nil
+			Draft: p.Draft && rc.SkipsDrafts(), Build: build}), nil
 	}
 	in := gate.VerdictInput{
 		Pull:            gatePull(p, w.deps.now()),
 		DevGroupPattern: w.deps.Config.OpenQA.DevGroups,
 		DevParentGroups: w.deps.Config.OpenQA.DevParentGroups,
+		Build:           build,
 	}
 	keys := map[int64]string{}
 	var ids []int64

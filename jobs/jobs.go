@@ -41,10 +41,14 @@ type OpenQA interface {
 
 // Deps are the collaborators every worker may use.
 type Deps struct {
-	Config   *config.Config
-	Store    *store.Store
-	Forge    forge.Forge
-	OpenQA   OpenQA
+	Config *config.Config
+	Store  *store.Store
+	Forge  forge.Forge
+	OpenQA OpenQA
+	// OBS and SMELT are nil when not configured: products then come from
+	// the branch configuration and priority from labels.
+	OBS      OBS
+	SMELT    SMELT
 	Metadata *metadata.Holder
 	Metrics  *Metrics
 	Logger   *slog.Logger

@@ -36,6 +36,10 @@ const (
 // whatever else happened in that second is read, but not counted.
 const ownWriteSync = "own_write"
 
+// obsRecheck is not a drift kind either: a PR waiting for its build whose
+// staging projects are read from OBS again (OBS sends qemgate no events).
+const obsRecheck = "obs_recheck"
+
 // ownWriteSkew is how far Gitea's clock may run ahead of ours when an
 // updated_at is compared with the time we recorded one of our own writes.
 const ownWriteSkew = time.Second
@@ -107,6 +111,10 @@ func PollGitea(ctx context.Context, deps Deps, ins Inserter) (PollResult, error)
 		}
 		for _, it := range items {
 			res.Synced++
+			if it.kind == obsRecheck {
+				deps.Logger.DebugContext(ctx, "poller reads a waiting build from OBS again", "pull", pullref.Format(rc.Name, it.number, it.sha))
+				continue
+			}
 			if it.kind == ownWriteSync {
 				deps.Logger.DebugContext(ctx, "poller syncs a PR after our own write", "pull", pullref.Format(rc.Name, it.number, it.sha))
 				continue
@@ -158,15 +166,29 @@ func pollRepo(ctx context.Context, deps Deps, rc config.Repo) ([]driftItem, int,
 			items = append(items, driftItem{number: snap.Number, sha: snap.HeadSHA, kind: DriftClosed})
 		}
 	}
-	ready, err := buildReady(ctx, deps, rc, waiting)
+	// With OBS the staging bot's signal alone does not make a build ready:
+	// looking for it would find "missed" signals on every cycle. The
+	// bounded OBS rechecks below sync those PRs instead, and read both.
+	var ready []forge.Pull
+	if deps.OBS == nil {
+		ready, err = buildReady(ctx, deps, rc, waiting)
+	}
 	isReady := make(map[int64]bool, len(ready))
 	for _, pr := range ready {
 		isReady[pr.Number] = true
 		items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: DriftBuildReadyMissed})
 	}
+	var recheck []*store.PullSnapshot
 	for _, pr := range waiting {
 		if kind := updated[pr.Number]; kind != "" && !isReady[pr.Number] {
 			items = append(items, driftItem{number: pr.Number, sha: pr.HeadSHA, kind: kind})
+		} else if !isReady[pr.Number] {
+			recheck = append(recheck, known[pr.Number])
+		}
+	}
+	if deps.OBS != nil {
+		for _, snap := range obsRechecks(recheck, deps.Config.OBS.PollLimit) {
+			items = append(items, driftItem{number: snap.Number, sha: snap.HeadSHA, kind: obsRecheck})
 		}
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].number < items[j].number })
@@ -279,4 +301,25 @@ func buildSignalAt(ctx context.Context, fg forge.Forge, rc config.Repo, pr forge
 		return false, err
 	}
 	return statusSignal(rc.BuildReady.Status, cs) != "", nil
+}
+
+// obsRechecks picks at most limit of the PRs waiting for their build to be
+// read from OBS again, the longest unread first: OBS tells qemgate nothing,
+// so a build that is published, or rebuilt after a failure, is found here
+// when no staging bot event said so. The bound keeps one cycle from reading
+// every staging project at once.
+func obsRechecks(waiting []*store.PullSnapshot, limit int) []*store.PullSnapshot {
+	out := slices.Clone(waiting)
+	slices.SortStableFunc(out, func(a, b *store.PullSnapshot) int {
+		switch {
+		case a.OBSReadAt == nil && b.OBSReadAt == nil:
+			return 0
+		case a.OBSReadAt == nil:
+			return -1
+		case b.OBSReadAt == nil:
+			return 1
+		}
+		return a.OBSReadAt.Compare(*b.OBSReadAt)
+	})
+	return out[:min(len(out), max(limit, 0))]
 }

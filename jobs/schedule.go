@@ -96,9 +96,19 @@ func (w *ScheduleWorker) plan(ctx context.Context, p *store.Pull) error {
 		w.deps.Logger.InfoContext(ctx, "no product for the base branch: nothing to schedule", "pull", p.Ref(), "base", p.BaseBranch)
 		return nil
 	}
+	build, status, err := storedBuild(w.deps, p)
+	if err != nil {
+		return err
+	}
+	if status != nil && !status.Ready() {
+		// The build changed since it was ready (a rebuild): the sync that
+		// read it decides, the verdict says why.
+		w.deps.Logger.InfoContext(ctx, "build not ready in OBS: nothing scheduled", "pull", p.Ref(), "build", status.State)
+		return nil
+	}
 	runs, skips := gate.Plan(gate.PlanInput{
 		Pull:      gatePull(p, w.deps.now()),
-		Branch:    gateBranch(branch),
+		Branch:    gate.BranchFromBuild(gateBranch(branch), build),
 		Metadata:  set,
 		PublicURL: w.deps.Config.PublicURL,
 	})

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
@@ -80,9 +81,21 @@ func (w *SyncPullWorker) work(ctx context.Context, job *river.Job[SyncPullArgs])
 		}
 		if err := store.SetGating(ctx, tx, p.Repo, p.Number, store.Gating{
 			Packages: facts.packages, Priority: facts.priority, Emergency: facts.emergency, Gated: facts.gated,
-			EmbargoedUntil: facts.embargoUntil,
+			EmbargoedUntil: facts.embargoUntil, PrioritySource: facts.prioritySource,
 		}); err != nil {
 			return err
+		}
+		if facts.build != nil {
+			b, err := json.Marshal(facts.build)
+			if err != nil {
+				return err
+			}
+			if err := store.SetOBSBuild(ctx, tx, p.Repo, p.Number, p.HeadSHA, b); err != nil {
+				return err
+			}
+			if facts.buildStatus.State != gate.BuildReady {
+				log.InfoContext(ctx, "build not ready in OBS", "build", facts.buildStatus.State, "reasons", facts.buildStatus.Reasons)
+			}
 		}
 		if facts.buildSignal != "" {
 			recorded, err := store.SetBuildReady(ctx, tx, p.Repo, p.Number, p.HeadSHA, facts.buildSignal)
@@ -112,7 +125,12 @@ type pullFacts struct {
 	gated       bool
 	buildSignal string // how the build of the head SHA was said to be ready; "" while not
 	// embargoUntil is the latest <embargo_date> of the PR's _patchinfo files.
-	embargoUntil *time.Time
+	embargoUntil   *time.Time
+	prioritySource string
+	// build is what OBS showed at the head (nil: OBS not configured or not
+	// read, as for a PR not ours to gate), buildStatus the gate's reading.
+	build       *gate.Build
+	buildStatus gate.BuildStatus
 }
 
 func (w *SyncPullWorker) gather(ctx context.Context, rc config.Repo, p store.Pull) (pullFacts, error) {
@@ -121,7 +139,8 @@ func (w *SyncPullWorker) gather(ctx context.Context, rc config.Repo, p store.Pul
 	if f.packages, f.embargoUntil, err = w.packages(ctx, rc, p); err != nil {
 		return f, err
 	}
-	f.priority, f.emergency = gate.PriorityFromLabels(p.Labels, rc.PriorityLabels, rc.EmergencyLabels, gate.DefaultPullPriority)
+	labelPriority, labelEmergency := gate.PriorityFromLabels(p.Labels, rc.PriorityLabels, rc.EmergencyLabels, gate.DefaultPullPriority)
+	f.priority, f.emergency, f.prioritySource = gate.PullPriority(labelPriority, labelEmergency, readSMELT(ctx, w.deps, p))
 	reviews, err := w.deps.Forge.Reviews(ctx, p.Repo, p.Number)
 	if err != nil {
 		return f, err
@@ -136,6 +155,18 @@ func (w *SyncPullWorker) gather(ctx context.Context, rc config.Repo, p store.Pul
 		}
 		f.buildSignal = statusSignal(rc.BuildReady.Status, cs)
 	}
+	branch, hasBranch := rc.Branches[p.BaseBranch]
+	if w.deps.OBS == nil || !f.gated || !hasBranch || (p.Draft && rc.SkipsDrafts()) {
+		return f, nil
+	}
+	b, err := readBuild(ctx, w.deps, branch, p)
+	if err != nil {
+		return f, err
+	}
+	f.build = &b
+	f.buildStatus = gate.BuildStatusOf(b, p.HeadSHA, w.deps.Config.OBS.AllowBuildFailures)
+	configured := rc.BuildReady.Review != nil || rc.BuildReady.Status != nil
+	f.buildSignal = gate.BuildReadySignal(f.buildSignal, configured, &f.buildStatus)
 	return f, nil
 }
 

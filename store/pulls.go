@@ -43,6 +43,13 @@ type Pull struct {
 	VerdictAt          *time.Time `json:"verdict_at"`
 	// EmbargoedUntil is the end of the update's security embargo (nil: none).
 	EmbargoedUntil *time.Time `json:"embargoed_until,omitempty"`
+	// OBSBuild is gate.Build as JSON, read from OBS at OBSSHA (nil: never).
+	OBSBuild  []byte     `json:"-"`
+	OBSSHA    string     `json:"obs_sha"`
+	OBSReadAt *time.Time `json:"obs_read_at,omitempty"`
+	// PrioritySource says where Priority and Emergency came from
+	// (gate.PrioritySourceLabels or gate.PrioritySourceSMELT).
+	PrioritySource string `json:"priority_source"`
 }
 
 // Ref names the PR the way every log line and error does: owner/repo#n@sha[:12].
@@ -51,7 +58,8 @@ func (p Pull) Ref() string { return pullref.Format(p.Repo, p.Number, p.HeadSHA) 
 const pullColumns = `repo, number, state, merged, draft, title, author, base_branch, head_sha, html_url,
 	labels, requested_reviewers, requested_teams, gitea_updated_at, first_seen_at, synced_at,
 	packages, priority, emergency, gated, build_sha, build_signal, build_ready_at,
-	verdict, verdict_sha, verdict_reason, verdict_detail, verdict_at, embargoed_until`
+	verdict, verdict_sha, verdict_reason, verdict_detail, verdict_at, embargoed_until,
+	obs_build, obs_sha, obs_read_at, priority_source`
 
 // PullChange says what an upsert changed, so callers can react to a push.
 type PullChange struct {
@@ -113,12 +121,15 @@ type Gating struct {
 	Gated     bool
 	// EmbargoedUntil is the end of the update's embargo (nil: none).
 	EmbargoedUntil *time.Time
+	// PrioritySource is where Priority and Emergency came from; "" means labels.
+	PrioritySource string
 }
 
 // SetGating stores what was derived about a PR at its current head.
 func SetGating(ctx context.Context, db DBTX, repo string, number int64, g Gating) error {
-	_, err := db.Exec(ctx, `UPDATE pulls SET packages = $3, priority = $4, emergency = $5, gated = $6, embargoed_until = $7
-		WHERE repo = $1 AND number = $2`, repo, number, nonnil.Slice(g.Packages), g.Priority, g.Emergency, g.Gated, g.EmbargoedUntil)
+	_, err := db.Exec(ctx, `UPDATE pulls SET packages = $3, priority = $4, emergency = $5, gated = $6, embargoed_until = $7,
+			priority_source = coalesce(nullif($8, ''), 'labels')
+		WHERE repo = $1 AND number = $2`, repo, number, nonnil.Slice(g.Packages), g.Priority, g.Emergency, g.Gated, g.EmbargoedUntil, g.PrioritySource)
 	if err != nil {
 		return fmt.Errorf("store gating of %s#%d: %w", repo, number, err)
 	}
@@ -134,4 +145,15 @@ func SetBuildReady(ctx context.Context, db DBTX, repo string, number int64, sha,
 		return false, fmt.Errorf("record build ready of %s: %w", pullref.Format(repo, number, sha), err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// SetOBSBuild stores what OBS showed about the PR's staging projects, read
+// for sha, if sha is still the PR's head.
+func SetOBSBuild(ctx context.Context, db DBTX, repo string, number int64, sha string, build []byte) error {
+	_, err := db.Exec(ctx, `UPDATE pulls SET obs_build = $4, obs_sha = $3, obs_read_at = now()
+		WHERE repo = $1 AND number = $2 AND head_sha = $3`, repo, number, sha, build)
+	if err != nil {
+		return fmt.Errorf("store OBS build of %s#%d@%.12s: %w", repo, number, sha, err)
+	}
+	return nil
 }

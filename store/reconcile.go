@@ -23,6 +23,8 @@ type PullSnapshot struct {
 	// Commit statuses are left out: they belong to the commit, and Gitea
 	// does not touch the PR for them.
 	OwnWriteAt *time.Time
+	// OBSReadAt is when the PR's build was last read from OBS (nil: never).
+	OBSReadAt *time.Time
 }
 
 // OpenPullSnapshots returns the PRs of repo we hold as open.
@@ -30,7 +32,8 @@ func OpenPullSnapshots(ctx context.Context, db DBTX, repo string) ([]PullSnapsho
 	rows, err := db.Query(ctx, `SELECT p.number, p.head_sha, p.gitea_updated_at, p.draft, p.gated, p.build_sha,
 			p.title, p.base_branch, p.labels,
 			(SELECT max(r.posted_at) FROM reports r WHERE r.repo = p.repo AND r.number = p.number
-				AND r.kind <> 'status' AND NOT r.dry_run AND r.state NOT IN ('refused', 'not_permitted', 'recorded'))
+				AND r.kind <> 'status' AND NOT r.dry_run AND r.state NOT IN ('refused', 'not_permitted', 'recorded')),
+			p.obs_read_at
 		FROM pulls p WHERE p.repo = $1 AND p.state = 'open' ORDER BY p.number`, repo)
 	return collect(rows, err, pgx.RowToStructByPos[PullSnapshot], "open pulls of %s", repo)
 }

@@ -27,6 +27,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "qemgate's address")
 	fs.StringVar(&o.GiteaAddr, "gitea", "127.0.0.1:3000", "the fake Gitea's address")
 	fs.StringVar(&o.OpenQAAddr, "openqa", "127.0.0.1:9526", "the fake openQA's address")
+	fs.StringVar(&o.OBSAddr, "obs", "", "start a fake OBS (and a fake SMELT on a free port) at this address: the PR's products and build state then come from it")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "qemgate's log level")
 	if err := fs.Parse(args); err != nil {
 		return 2

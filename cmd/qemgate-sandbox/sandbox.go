@@ -17,13 +17,17 @@ import (
 	"github.com/qemgate/qemgate/app"
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/fake/giteafake"
+	"github.com/qemgate/qemgate/fake/obsfake"
 	"github.com/qemgate/qemgate/fake/openqafake"
+	"github.com/qemgate/qemgate/fake/smeltfake"
 	"github.com/qemgate/qemgate/internal/demo"
 	"github.com/qemgate/qemgate/migrations"
 )
 
 type options struct {
 	Listen, GiteaAddr, OpenQAAddr, DatabaseURL, LogLevel string
+	// OBSAddr, when set, starts a fake OBS there and a fake SMELT.
+	OBSAddr string
 }
 
 // sandbox is qemgate with its two fake neighbours.
@@ -31,6 +35,8 @@ type sandbox struct {
 	opts   options
 	gitea  *giteafake.Server
 	openqa *openqafake.Server
+	obs    *obsfake.Server
+	smelt  *smeltfake.Server
 	app    *app.App
 	pool   *pgxpool.Pool
 	srv    *http.Server
@@ -71,6 +77,14 @@ func start(ctx context.Context, o options, logOut io.Writer) (sb *sandbox, err e
 		return nil, err
 	}
 	sb.openqa = demo.NewOpenQA(o.OpenQAAddr, sb.base)
+	if o.OBSAddr != "" {
+		if err := checkFree(o.OBSAddr); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		sb.obs = demo.NewOBS(o.OBSAddr)
+		sb.smelt = demo.NewSMELT("")
+	}
 	sb.tmp, err = os.MkdirTemp("", "qemgate-sandbox-")
 	if err != nil {
 		ln.Close()
@@ -115,6 +129,14 @@ func start(ctx context.Context, o options, logOut io.Writer) (sb *sandbox, err e
 	if sb.pr, err = demo.OpenPull(sb.gitea, "openssl-3: fix CVE-2026-0001"); err != nil {
 		return nil, err
 	}
+	if sb.obs != nil {
+		// Its staging project builds; publish it with the curl lines of
+		// the README's sandbox section.
+		demo.BuildSLES(sb.obs, sb.pr.Number, sb.pr.HeadSHA, "building", "building")
+		if _, err := sb.gitea.CreateComment(demo.Owner, demo.RepoName, sb.pr.Number, demo.StagingBot, demo.StagingComment(sb.pr.Number)); err != nil {
+			return nil, err
+		}
+	}
 	return sb, nil
 }
 
@@ -129,6 +151,9 @@ func (sb *sandbox) config() config.Config {
 	cfg.Poll.Gitea = config.Duration(30 * time.Second)
 	cfg.Poll.OpenQA = config.Duration(15 * time.Second)
 	cfg.Poll.OpenQAStaleAfter = config.Duration(10 * time.Second)
+	if sb.obs != nil {
+		demo.WithOBS(&cfg, sb.obs.URL(), sb.smelt.URL())
+	}
 	return cfg
 }
 
@@ -153,6 +178,10 @@ func (sb *sandbox) Close() {
 	}
 	if sb.openqa != nil {
 		sb.openqa.Close()
+	}
+	if sb.obs != nil {
+		sb.obs.Close()
+		sb.smelt.Close()
 	}
 	if sb.tmp != "" {
 		os.RemoveAll(sb.tmp)

@@ -113,3 +113,30 @@ func TestSandboxNeedsADatabase(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr.String(), "make sandbox")
 }
+
+// With -obs the PR waits for its staging project; publishing it through the
+// fake OBS's HTTP controls and a staging bot comment schedules its tests.
+func TestSandboxWithOBS(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	o := options{Listen: freeAddr(t), GiteaAddr: freeAddr(t), OpenQAAddr: freeAddr(t), OBSAddr: freeAddr(t),
+		DatabaseURL: pgtest.URL(t), LogLevel: "error"}
+	sb, err := start(ctx, o, io.Discard)
+	require.NoError(t, err)
+	defer sb.Close()
+	g, b := sb.gitea.URL(), sb.obs.URL()
+	project := demo.StagingProject(sb.pr.Number)
+	post(t, fmt.Sprintf("%s/_fake/pulls/%s/%d/reviews", g, demo.Repo, sb.pr.Number),
+		`{"user":"autogits_obs_staging_bot","state":"APPROVED","body":"Build successful"}`)
+	time.Sleep(500 * time.Millisecond) // nothing may be scheduled while OBS builds
+	require.Empty(t, sb.openqa.Jobs())
+
+	post(t, b+"/_fake/projects/"+project+"/state?repository=product&state=published", "")
+	for _, arch := range []string{"x86_64", "aarch64"} {
+		post(t, fmt.Sprintf("%s/_fake/projects/%s/package?repository=product&arch=%s&package=000productcompose:sles_%s&code=succeeded", b, project, arch, arch), "")
+	}
+	post(t, fmt.Sprintf("%s/_fake/pulls/%s/%d/comments", g, demo.Repo, sb.pr.Number),
+		`{"user":"autogits_obs_staging_bot","body":"Build successful"}`)
+	require.Eventually(t, func() bool { return len(sb.openqa.Jobs()) == 3 }, 30*time.Second, 50*time.Millisecond, "three jobs scheduled")
+}

@@ -1,4 +1,4 @@
-package handlers
+package intake
 
 import (
 	"encoding/json"
@@ -74,8 +74,8 @@ type giteaPayload struct {
 	State   string `json:"state"`
 }
 
-// giteaEvent is a parsed delivery: what to store and what work it implies.
-type giteaEvent struct {
+// GiteaEvent is a parsed delivery: what to store and what work it implies.
+type GiteaEvent struct {
 	EventType string
 	Action    string
 	Repo      string // the configured spelling of the repository
@@ -86,19 +86,19 @@ type giteaEvent struct {
 	Ignored   string // why no work follows, when none does
 }
 
-// badPayload is a delivery that is signed but unusable; its message names
+// BadPayload is a delivery that is signed but unusable; its message names
 // the field.
-type badPayload struct{ msg string }
+type BadPayload struct{ Msg string }
 
-func (e *badPayload) Error() string { return e.msg }
+func (e *BadPayload) Error() string { return e.Msg }
 
 var shaPattern = regexp.MustCompile(`^[0-9a-fA-F]{40}([0-9a-fA-F]{24})?$`)
 
-// parseGiteaEvent decides what a signed Gitea delivery means. It is pure: the
+// ParseGitea decides what a signed Gitea delivery means. It is pure: the
 // same body and configuration always give the same answer, which is what
 // makes a replay of a stored delivery do what the original did.
-func parseGiteaEvent(cfg *config.Config, eventType string, body []byte) (giteaEvent, error) {
-	ev := giteaEvent{EventType: eventType}
+func ParseGitea(cfg *config.Config, eventType string, body []byte) (GiteaEvent, error) {
+	ev := GiteaEvent{EventType: eventType}
 	route, known := giteaRoutes[eventType]
 	if !known {
 		ev.Ignored = fmt.Sprintf("event type %q is not one qemgate acts on", eventType)
@@ -120,14 +120,14 @@ func parseGiteaEvent(cfg *config.Config, eventType string, body []byte) (giteaEv
 	}
 	var p giteaPayload
 	if err := json.Unmarshal(body, &p); err != nil {
-		return ev, &badPayload{"body is not valid JSON: " + err.Error()}
+		return ev, &BadPayload{"body is not valid JSON: " + err.Error()}
 	}
 	ev.Action = p.Action
 	if p.Sender != nil {
 		ev.Sender = p.Sender.Login
 	}
 	if p.Repository == nil || p.Repository.FullName == "" {
-		return ev, &badPayload{"missing field repository.full_name"}
+		return ev, &BadPayload{"missing field repository.full_name"}
 	}
 	ev.Repo = p.Repository.FullName
 	repo, watched := cfg.Repo(p.Repository.FullName)
@@ -138,14 +138,14 @@ func parseGiteaEvent(cfg *config.Config, eventType string, body []byte) (giteaEv
 	switch route {
 	case routePull, routeReview:
 		if p.PullRequest == nil {
-			return ev, &badPayload{"missing field pull_request"}
+			return ev, &BadPayload{"missing field pull_request"}
 		}
 		ev.Number = p.PullRequest.Number
 		if ev.Number == 0 {
 			ev.Number = p.Number
 		}
 		if ev.Number <= 0 {
-			return ev, &badPayload{"missing field pull_request.number"}
+			return ev, &BadPayload{"missing field pull_request.number"}
 		}
 		ev.SHA = strings.ToLower(p.PullRequest.Head.SHA)
 		if route == routeReview && isBot(cfg, ev.Sender) {
@@ -153,7 +153,7 @@ func parseGiteaEvent(cfg *config.Config, eventType string, body []byte) (giteaEv
 		}
 	case routeComment:
 		if p.Issue == nil || p.Issue.Number <= 0 {
-			return ev, &badPayload{"missing field issue.number"}
+			return ev, &BadPayload{"missing field issue.number"}
 		}
 		ev.Number = p.Issue.Number
 		if p.PullRequest != nil {
@@ -171,13 +171,13 @@ func parseGiteaEvent(cfg *config.Config, eventType string, body []byte) (giteaEv
 		}
 	case routeStatus:
 		if p.SHA == "" {
-			return ev, &badPayload{"missing field sha"}
+			return ev, &BadPayload{"missing field sha"}
 		}
 		if !shaPattern.MatchString(p.SHA) {
-			return ev, &badPayload{fmt.Sprintf("field sha: %q is not a 40 or 64 hex commit id", p.SHA)}
+			return ev, &BadPayload{fmt.Sprintf("field sha: %q is not a 40 or 64 hex commit id", p.SHA)}
 		}
 		if p.Context == "" {
-			return ev, &badPayload{"missing field context"}
+			return ev, &BadPayload{"missing field context"}
 		}
 		ev.SHA = strings.ToLower(p.SHA)
 		if isBot(cfg, ev.Sender) || p.Context == cfg.Gitea.StatusContext {
@@ -200,3 +200,13 @@ func parseGiteaEvent(cfg *config.Config, eventType string, body []byte) (giteaEv
 func isBot(cfg *config.Config, login string) bool {
 	return login != "" && cfg.Gitea.BotLogin != "" && strings.EqualFold(login, cfg.Gitea.BotLogin)
 }
+
+// KnownGiteaEvent says whether qemgate acts on a fine-grained event type.
+func KnownGiteaEvent(eventType string) bool {
+	_, ok := giteaRoutes[eventType]
+	return ok
+}
+
+// CoarseEventType is the fine-grained type an older Gitea's coarse
+// X-Gitea-Event stands for, or "" when it is not unique.
+func CoarseEventType(event string) string { return coarseEventTypes[event] }

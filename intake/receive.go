@@ -1,0 +1,195 @@
+package intake
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/qemgate/qemgate/config"
+	"github.com/qemgate/qemgate/jobs"
+	"github.com/qemgate/qemgate/store"
+)
+
+// Sources of deliveries, as stored in deliveries.source.
+const (
+	SourceGitea  = "gitea"  // a signed webhook from Gitea
+	SourceOpenQA = "openqa" // openQA's job-done hook script
+	SourceAdmin  = "admin"  // an operator's resync
+)
+
+// Sources lists every source, for filters and checks.
+var Sources = []string{SourceGitea, SourceOpenQA, SourceAdmin}
+
+// OutcomeDuplicate is the outcome of a delivery stored before: it is
+// answered as it was and implies no new work.
+const OutcomeDuplicate = "duplicate"
+
+// Message is one delivery as it arrived, before anything is decided.
+type Message struct {
+	Source string
+	// ID is the sender's id for the delivery. Empty lets Decide derive one
+	// from the body, so that an exact redelivery collapses into one row.
+	ID string
+	// Event is Gitea's coarse X-Gitea-Event, or the AMQP routing key.
+	Event string
+	// EventType is Gitea's X-Gitea-Event-Type. For AMQP it comes from the
+	// routing key; for openQA from the body.
+	EventType string
+	Headers   map[string]string
+	Body      []byte
+}
+
+// Decision is what a message means: the row to store and the work it
+// implies. It depends only on the message and the configuration.
+type Decision struct {
+	Row    store.Delivery
+	Intent jobs.Intent
+	// Label names the event in metrics: a known event type, else "other",
+	// so that a sender cannot grow the label set.
+	Label string
+	// OpenQAJob is the openQA job an openQA event is about.
+	OpenQAJob int64
+}
+
+// Bad says whether the message is stored as refused.
+func (d *Decision) Bad() bool { return d.Row.Outcome == store.OutcomeBadRequest }
+
+// Decide reads a message. It never fails: a body that cannot be used is a
+// row with the outcome bad_request and the reason, which is stored like any
+// other so that an operator can see it, and acknowledged so that it is not
+// sent again for ever.
+func Decide(cfg *config.Config, m Message) Decision {
+	d := Decision{Label: "other"}
+	d.Row = store.Delivery{
+		Source: m.Source, DeliveryID: m.ID, Event: m.Event, EventType: m.EventType,
+		Headers: m.Headers, Body: m.Body, Outcome: store.OutcomeAccepted,
+	}
+	var bad string
+	switch m.Source {
+	case SourceGitea:
+		bad = decideGitea(cfg, m, &d)
+	case SourceOpenQA:
+		bad = decideOpenQA(m, &d)
+	default:
+		bad = fmt.Sprintf("deliveries from %q are not read", m.Source)
+	}
+	if d.Row.DeliveryID == "" {
+		d.Row.DeliveryID = bodyID(m.Event, m.Body)
+	}
+	if problems := d.Row.MakeStorable(); len(problems) > 0 {
+		// Input PostgreSQL cannot hold as it is: stored escaped, refused.
+		bad = strings.Join(problems, "; ")
+	}
+	switch {
+	case bad != "":
+		d.Row.Outcome, d.Row.Reason, d.Intent = store.OutcomeBadRequest, bad, jobs.Intent{}
+	case d.Row.Reason != "":
+		d.Row.Outcome, d.Intent = store.OutcomeIgnored, jobs.Intent{}
+	}
+	return d
+}
+
+func decideGitea(cfg *config.Config, m Message, d *Decision) (bad string) {
+	if KnownGiteaEvent(m.EventType) {
+		d.Label = m.EventType
+	}
+	ev, err := ParseGitea(cfg, m.EventType, m.Body)
+	d.Row.Action, d.Row.Repo, d.Row.SHA, d.Row.Sender = ev.Action, ev.Repo, ev.SHA, ev.Sender
+	if ev.Number > 0 {
+		n := ev.Number
+		d.Row.Number = &n
+	}
+	var bp *BadPayload
+	if errors.As(err, &bp) {
+		return bp.Msg
+	}
+	d.Row.Reason, d.Intent = ev.Ignored, ev.Intent
+	return ""
+}
+
+func decideOpenQA(m Message, d *Decision) (bad string) {
+	jobID, eventType, result, err := ParseOpenQA(m.Body)
+	d.Row.EventType, d.Row.Action = eventType, result
+	if d.Row.Event == "" {
+		d.Row.Event = eventType
+	}
+	if eventType != "" {
+		d.Label = eventType
+	}
+	if err != nil {
+		d.Row.DeliveryID = bodyID("unreadable", m.Body)
+		return err.Error()
+	}
+	d.OpenQAJob = jobID
+	d.Row.DeliveryID = OpenQADeliveryID(m.ID, jobID, m.Body)
+	d.Intent = jobs.Intent{OpenQAJob: jobID}
+	return ""
+}
+
+// bodyID names a delivery whose sender gave it no id: the event and a hash
+// of the body, so that the same message sent twice is one delivery.
+func bodyID(event string, body []byte) string {
+	sum := sha256.Sum256(body)
+	return event + "/" + hex.EncodeToString(sum[:])[:16]
+}
+
+// Ingester stores a delivery together with the work it implies; it is
+// *jobs.Ingest in production.
+type Ingester interface {
+	Accept(ctx context.Context, d *store.Delivery, intent jobs.Intent) (jobs.Accepted, error)
+}
+
+// Result is what recording a message did.
+type Result struct {
+	Decision
+	// Outcome is accepted, ignored, bad_request or duplicate.
+	Outcome string
+	JobIDs  []int64
+}
+
+// Receiver is the one skeleton behind every way a delivery arrives:
+// decide what it means, store it in one transaction with the work it
+// implies, and say what happened. The caller acknowledges to the sender
+// only after Receive returns without an error.
+type Receiver struct {
+	Config *config.Config
+	Ingest Ingester
+}
+
+// Receive decides and records one message. An error means nothing is
+// stored (the database is down or slow): the sender should try again. A
+// message that can never be stored is a bad_request result, not an error.
+func (rc Receiver) Receive(ctx context.Context, m Message) (Result, error) {
+	return rc.Record(ctx, Decide(rc.Config, m))
+}
+
+// Record stores a decided message with its work.
+func (rc Receiver) Record(ctx context.Context, d Decision) (Result, error) {
+	res := Result{Decision: d}
+	acc, err := rc.Ingest.Accept(ctx, &res.Row, res.Intent)
+	if store.IsUnstorable(err) {
+		// A class of input MakeStorable does not know yet: still the
+		// sender's problem, and retrying cannot help.
+		res.Row.Outcome = store.OutcomeBadRequest
+		res.Row.Reason = "the delivery cannot be stored: " + store.ShownText(err.Error(), 500)
+		res.Outcome = store.OutcomeBadRequest
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	res.JobIDs = acc.JobIDs
+	switch {
+	case res.Bad():
+		// Refused again when it is a duplicate: the same input gets the same answer.
+		res.Outcome = store.OutcomeBadRequest
+	case acc.Duplicate:
+		res.Outcome = OutcomeDuplicate
+	default:
+		res.Outcome = res.Row.Outcome
+	}
+	return res, nil
+}
