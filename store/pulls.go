@@ -153,7 +153,7 @@ func SetOBSBuild(ctx context.Context, db DBTX, repo string, number int64, sha st
 	_, err := db.Exec(ctx, `UPDATE pulls SET obs_build = $4, obs_sha = $3, obs_read_at = now()
 		WHERE repo = $1 AND number = $2 AND head_sha = $3`, repo, number, sha, build)
 	if err != nil {
-		return fmt.Errorf("store OBS build of %s#%d@%.12s: %w", repo, number, sha, err)
+		return fmt.Errorf("store OBS build of %s: %w", pullref.Format(repo, number, sha), err)
 	}
 	return nil
 }
