@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 	"riverqueue.com/riverui"
 
@@ -38,6 +39,10 @@ type App struct {
 	River    *river.Client[pgx.Tx]
 	Handler  http.Handler
 	Metadata *metadata.Holder
+	// Registry is the process's one Prometheus registry: made here, with
+	// the Go and process collectors; handlers and jobs register their
+	// metrics on it, and /metrics serves it.
+	Registry *prometheus.Registry
 	Metrics  *handlers.Metrics
 	Jobs     *jobs.Metrics
 	// Overdue finds jobs running past their timeout (a killed process's).
@@ -62,10 +67,12 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 		return nil, err
 	}
 	a := &App{Config: cfg, Logger: logger, Pool: pool, Store: store.New(pool)}
-	a.Metrics = handlers.NewMetrics()
-	a.Jobs = jobs.NewMetrics(a.Metrics.Registry)
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Metrics = handlers.NewMetrics(a.Registry)
+	a.Jobs = jobs.NewMetrics(a.Registry)
 	a.Overdue = &jobs.Overdue{Store: a.Store, JobTimeout: cfg.Workers.JobTimeout.D()}
-	a.Metrics.Registry.MustRegister(a.Overdue.Collector())
+	a.Registry.MustRegister(a.Overdue.Collector())
 
 	fg, err := forge.New(forge.Config{
 		URL:     cfg.Gitea.URL,

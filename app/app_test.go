@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -36,6 +38,23 @@ func newApp(t *testing.T, dir string) *App {
 	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), pgtest.New(t), Options{TestOnly: true})
 	require.NoError(t, err)
 	return a
+}
+
+// One registry holds every metric: the Go and process collectors, the HTTP
+// side's and the workers', and /metrics serves it.
+func TestMetricsShareOneRegistry(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, "")
+	rec := httptest.NewRecorder()
+	a.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	for _, name := range []string{"go_goroutines", "process_", "qemgate_reports_head_moved_total", "qemgate_metadata_last_reload_ok"} {
+		require.Contains(t, rec.Body.String(), name)
+	}
+	a.Handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/livez", nil))
+	n, err := testutil.GatherAndCount(a.Registry, "qemgate_http_requests_total")
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "/metrics and /livez, counted on the same registry")
 }
 
 // A broken metadata reload keeps the last good set, and says so in the

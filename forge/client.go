@@ -273,6 +273,4 @@ func (c *Client) getJSON(ctx context.Context, path string, query url.Values, v a
 	return resp, json.Unmarshal(body, v)
 }
 
-func pullTarget(repo string, number int64) string { return fmt.Sprintf("%s#%d", repo, number) }
-
 func commitTarget(repo, sha string) string { return repo + "@" + shortSHA(sha) }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"code.gitea.io/sdk/gitea"
+
+	"github.com/qemgate/qemgate/internal/pullref"
 )
 
 // Comments reads every issue comment of a PR, oldest first. (Gitea answers
@@ -14,7 +16,7 @@ func (c *Client) Comments(ctx context.Context, repo string, number int64) ([]Com
 	if err != nil {
 		return nil, err
 	}
-	rows, err := readAll(ctx, c, "comments", pullTarget(repo, number), func(_ context.Context, g *gitea.Client, page, limit int) ([]*gitea.Comment, *gitea.Response, error) {
+	rows, err := readAll(ctx, c, "comments", pullref.Format(repo, number, ""), func(_ context.Context, g *gitea.Client, page, limit int) ([]*gitea.Comment, *gitea.Response, error) {
 		return g.ListIssueComments(owner, name, number, gitea.ListIssueCommentOptions{ListOptions: gitea.ListOptions{Page: page, PageSize: limit}})
 	})
 	if err != nil {
@@ -38,7 +40,7 @@ func (c *Client) CreateComment(ctx context.Context, repo string, number int64, b
 	if err != nil {
 		return nil, err
 	}
-	target := pullTarget(repo, number)
+	target := pullref.Format(repo, number, "")
 	if body == "" {
 		return nil, fmt.Errorf("create comment %s: empty body: %w", target, ErrInvalid)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"code.gitea.io/sdk/gitea"
+
+	"github.com/qemgate/qemgate/internal/pullref"
 )
 
 // GetPull reads one PR.
@@ -16,7 +18,7 @@ func (c *Client) GetPull(ctx context.Context, repo string, number int64) (*Pull,
 		return nil, err
 	}
 	var pr *gitea.PullRequest
-	_, err = c.read(ctx, "get_pull", pullTarget(repo, number), func(_ context.Context, g *gitea.Client) (*gitea.Response, error) {
+	_, err = c.read(ctx, "get_pull", pullref.Format(repo, number, ""), func(_ context.Context, g *gitea.Client) (*gitea.Response, error) {
 		var (
 			resp *gitea.Response
 			err  error
@@ -65,7 +67,7 @@ func (c *Client) PullFiles(ctx context.Context, repo string, number int64) ([]Ch
 	if err != nil {
 		return nil, err
 	}
-	files, err := readAll(ctx, c, "pull_files", pullTarget(repo, number), func(_ context.Context, g *gitea.Client, page, limit int) ([]*gitea.ChangedFile, *gitea.Response, error) {
+	files, err := readAll(ctx, c, "pull_files", pullref.Format(repo, number, ""), func(_ context.Context, g *gitea.Client, page, limit int) ([]*gitea.ChangedFile, *gitea.Response, error) {
 		return g.ListPullRequestFiles(owner, name, number, gitea.ListPullRequestFilesOptions{ListOptions: gitea.ListOptions{Page: page, PageSize: limit}})
 	})
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"code.gitea.io/sdk/gitea"
+
+	"github.com/qemgate/qemgate/internal/pullref"
 )
 
 // Reviews reads every review row of a PR, oldest first, including the
@@ -14,7 +16,7 @@ func (c *Client) Reviews(ctx context.Context, repo string, number int64) ([]Revi
 	if err != nil {
 		return nil, err
 	}
-	rows, err := readAll(ctx, c, "reviews", pullTarget(repo, number), func(_ context.Context, g *gitea.Client, page, limit int) ([]*gitea.PullReview, *gitea.Response, error) {
+	rows, err := readAll(ctx, c, "reviews", pullref.Format(repo, number, ""), func(_ context.Context, g *gitea.Client, page, limit int) ([]*gitea.PullReview, *gitea.Response, error) {
 		return g.ListPullReviews(owner, name, number, gitea.ListPullReviewsOptions{ListOptions: gitea.ListOptions{Page: page, PageSize: limit}})
 	})
 	if err != nil {
@@ -36,10 +38,7 @@ func (c *Client) CreateReview(ctx context.Context, repo string, number int64, r 
 	if err != nil {
 		return nil, err
 	}
-	target := pullTarget(repo, number)
-	if r.CommitID != "" {
-		target += "@" + shortSHA(r.CommitID)
-	}
+	target := pullref.Format(repo, number, r.CommitID)
 	if err := validateReview(r); err != nil {
 		return nil, fmt.Errorf("create review %s: %w", target, err)
 	}
@@ -68,7 +67,7 @@ func (c *Client) DismissReview(ctx context.Context, repo string, number, reviewI
 	if err != nil {
 		return err
 	}
-	return c.write(ctx, "dismiss_review", fmt.Sprintf("%s review %d", pullTarget(repo, number), reviewID), func(_ context.Context, g *gitea.Client) (*gitea.Response, error) {
+	return c.write(ctx, "dismiss_review", fmt.Sprintf("%s review %d", pullref.Format(repo, number, ""), reviewID), func(_ context.Context, g *gitea.Client) (*gitea.Response, error) {
 		return g.DismissPullReview(owner, name, number, reviewID, gitea.DismissPullReviewOptions{Message: message})
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qemgate/qemgate/internal/pullref"
 	"github.com/qemgate/qemgate/metadata"
 )
 
@@ -34,14 +35,8 @@ type Pull struct {
 	Embargoed bool `json:"embargoed,omitempty"`
 }
 
-// Ref names the PR as owner/repo#number@sha[:12], the house spelling for logs.
-func (p Pull) Ref() string {
-	sha := p.HeadSHA
-	if len(sha) > 12 {
-		sha = sha[:12]
-	}
-	return fmt.Sprintf("%s#%d@%s", p.Repo, p.Number, sha)
-}
+// Ref names the PR as owner/repo#number@sha[:12] (pullref.Format).
+func (p Pull) Ref() string { return pullref.Format(p.Repo, p.Number, p.HeadSHA) }
 
 // Branch is the repository configuration of the PR's base branch.
 type Branch struct {

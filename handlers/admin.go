@@ -191,10 +191,3 @@ func optionalInt(s string) (int64, error) {
 	}
 	return n, nil
 }
-
-func nonNilIDs(ids []int64) []int64 {
-	if ids == nil {
-		return []int64{}
-	}
-	return ids
-}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 )
 
@@ -82,7 +83,7 @@ func floodUnsigned(tb testing.TB, n int, maxBody, maxInflight int64) floodResult
 	srv := httptest.NewServer(NewServer(Deps{
 		Config:  cfg,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Metrics: NewMetrics(),
+		Metrics: NewMetrics(prometheus.NewRegistry()),
 		Ready:   func(context.Context) (map[string]string, error) { return nil, nil },
 	}))
 	defer srv.Close()

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/qemgate/qemgate/internal/fixture"
@@ -230,7 +231,7 @@ func TestRequestIDIsOurs(t *testing.T) {
 	h := NewServer(Deps{
 		Config:  cfg,
 		Logger:  slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Metrics: NewMetrics(),
+		Metrics: NewMetrics(prometheus.NewRegistry()),
 		Ready:   func(context.Context) (map[string]string, error) { return nil, nil },
 	})
 	ids := map[string]bool{}

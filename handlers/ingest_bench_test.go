@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
@@ -58,7 +59,7 @@ func BenchmarkGiteaIngest(b *testing.B) {
 		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Store:   st,
 		Ingest:  &jobs.Ingest{Store: st, River: rc},
-		Metrics: NewMetrics(),
+		Metrics: NewMetrics(prometheus.NewRegistry()),
 		Ready:   func(context.Context) (map[string]string, error) { return nil, nil },
 	}))
 	b.Cleanup(srv.Close)

@@ -4,14 +4,13 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Metrics are the HTTP-side Prometheus metrics. Labels never carry PR
 // numbers, SHAs or delivery ids.
 type Metrics struct {
-	Registry        *prometheus.Registry
+	reg             *prometheus.Registry // served at /metrics; app owns it
 	requests        *prometheus.CounterVec
 	requestDuration *prometheus.HistogramVec
 	deliveries      *prometheus.CounterVec
@@ -20,13 +19,11 @@ type Metrics struct {
 	ingestRetries   *prometheus.CounterVec
 }
 
-// NewMetrics registers the HTTP metrics and the Go and process collectors on
-// a new registry.
-func NewMetrics() *Metrics {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+// NewMetrics registers the HTTP metrics on reg, the process's one registry
+// (made by app), which /metrics serves.
+func NewMetrics(reg *prometheus.Registry) *Metrics {
 	m := &Metrics{
-		Registry: reg,
+		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qemgate_http_requests_total",
 			Help: "HTTP requests answered, by route pattern and status code.",
@@ -66,5 +63,5 @@ func (m *Metrics) IngestRetried(sqlstate string) {
 
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }

@@ -1,24 +1,17 @@
 package handlers
 
 import (
-	"encoding/json"
-	"net/http"
+	"github.com/qemgate/qemgate/internal/httpx"
+	"github.com/qemgate/qemgate/internal/nonnil"
 )
 
-// errorBody is the one shape of every error answer.
-type errorBody struct {
-	Error    string `json:"error"`
-	Delivery string `json:"delivery,omitempty"`
-}
+// The answers are written by internal/httpx, shared with the dashboard, and
+// empty lists made by internal/nonnil; these names keep the receivers,
+// admin and replay as they read.
+type errorBody = httpx.ErrorBody
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, _ *http.Request, status int, msg, delivery string) {
-	writeJSON(w, status, errorBody{Error: msg, Delivery: delivery})
-}
+var (
+	writeJSON  = httpx.WriteJSON
+	writeError = httpx.WriteError
+	nonNilIDs  = nonnil.Slice[int64]
+)

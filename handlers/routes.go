@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/qemgate/qemgate/dashboard"
 )
 
 // routes is the whole HTTP surface of qemgate, in one place.
@@ -16,16 +18,18 @@ func routes(r chi.Router, d Deps) {
 	r.Post("/webhooks/gitea", switchedOff(d.Config.Webhooks.GiteaDisabled, "webhooks.gitea_disabled", handleGiteaWebhook(d)))
 	r.Post("/webhooks/openqa", switchedOff(d.Config.Webhooks.OpenQADisabled, "webhooks.openqa_disabled", handleOpenQAWebhook(d)))
 
-	// Dashboard: JSON API and the pages rendered from the same views.
-	r.Get("/api/v1/pulls", handleAPIPulls(d))
-	r.Get("/api/v1/pulls/{owner}/{repo}/{number}", handleAPIPull(d))
-	r.Get("/api/v1/blocked", handleAPIBlocked(d))
-	r.Get("/api/v1/aggregates", handleAPIAggregates(d))
-	r.Get("/", handleActivePage(d))
-	r.Get("/blocked", handleBlockedPage(d))
-	r.Get("/pulls/{owner}/{repo}/{number}", handlePullPage(d))
-	r.Get("/aggregates", handleAggregatesPage(d))
-	r.Method(http.MethodGet, "/static/*", staticHandler())
+	// Dashboard (package dashboard): JSON API and the pages rendered from
+	// the same views.
+	dash := dashboard.Deps{Config: d.Config, Logger: d.Logger, Store: d.Store}
+	r.Get("/api/v1/pulls", dashboard.HandleAPIPulls(dash))
+	r.Get("/api/v1/pulls/{owner}/{repo}/{number}", dashboard.HandleAPIPull(dash))
+	r.Get("/api/v1/blocked", dashboard.HandleAPIBlocked(dash))
+	r.Get("/api/v1/aggregates", dashboard.HandleAPIAggregates(dash))
+	r.Get("/", dashboard.HandleActivePage(dash))
+	r.Get("/blocked", dashboard.HandleBlockedPage(dash))
+	r.Get("/pulls/{owner}/{repo}/{number}", dashboard.HandlePullPage(dash))
+	r.Get("/aggregates", dashboard.HandleAggregatesPage(dash))
+	r.Method(http.MethodGet, "/static/*", dashboard.HandleStatic())
 
 	r.Route("/admin", func(r chi.Router) {
 		if d.Config.AdminDisabled {

@@ -1,5 +1,6 @@
 // Package handlers is qemgate's HTTP surface: webhook receivers, health,
-// metrics and admin. Handlers never call Gitea or openQA; they enqueue.
+// metrics and admin, and routes.go mounting the dashboard (package
+// dashboard). Handlers never call Gitea or openQA; they enqueue.
 package handlers
 
 import (

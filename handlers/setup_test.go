@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
@@ -61,7 +62,7 @@ func setup(t testing.TB, mutate ...func(*config.Config)) (http.Handler, *testBun
 	jobs.Register(workers, jobs.Deps{})
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Workers: workers})
 	require.NoError(t, err)
-	metrics := NewMetrics()
+	metrics := NewMetrics(prometheus.NewRegistry())
 	st := store.New(pool)
 	h := NewServer(Deps{
 		Config:  cfg,

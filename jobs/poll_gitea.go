@@ -15,6 +15,7 @@ import (
 
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/forge"
+	"github.com/qemgate/qemgate/internal/pullref"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -111,16 +112,16 @@ func PollGitea(ctx context.Context, deps Deps, ins Inserter) (PollResult, error)
 		for _, it := range items {
 			res.Synced++
 			if it.kind == obsRecheck {
-				deps.Logger.DebugContext(ctx, "poller reads a waiting build from OBS again", "pull", pullRef(rc.Name, it.number, it.sha))
+				deps.Logger.DebugContext(ctx, "poller reads a waiting build from OBS again", "pull", pullref.Format(rc.Name, it.number, it.sha))
 				continue
 			}
 			if it.kind == ownWriteSync {
-				deps.Logger.DebugContext(ctx, "poller syncs a PR after our own write", "pull", pullRef(rc.Name, it.number, it.sha))
+				deps.Logger.DebugContext(ctx, "poller syncs a PR after our own write", "pull", pullref.Format(rc.Name, it.number, it.sha))
 				continue
 			}
 			res.Drift[it.kind]++
 			deps.Metrics.PollerDrift.WithLabelValues(it.kind).Inc()
-			deps.Logger.InfoContext(ctx, "poller found drift", "kind", it.kind, "pull", pullRef(rc.Name, it.number, it.sha))
+			deps.Logger.InfoContext(ctx, "poller found drift", "kind", it.kind, "pull", pullref.Format(rc.Name, it.number, it.sha))
 		}
 	}
 	return res, errs
@@ -270,7 +271,7 @@ func buildReady(ctx context.Context, deps Deps, rc config.Repo, pulls []forge.Pu
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs = errors.Join(errs, fmt.Errorf("%s: %w", pullRef(rc.Name, pr.Number, pr.HeadSHA), err))
+				errs = errors.Join(errs, fmt.Errorf("%s: %w", pullref.Format(rc.Name, pr.Number, pr.HeadSHA), err))
 			} else if ok {
 				ready = append(ready, pr)
 			}
@@ -300,11 +301,6 @@ func buildSignalAt(ctx context.Context, fg forge.Forge, rc config.Repo, pr forge
 		return false, err
 	}
 	return statusSignal(rc.BuildReady.Status, cs) != "", nil
-}
-
-// pullRef is store.Pull.Ref for a PR we only know by number and SHA.
-func pullRef(repo string, number int64, sha string) string {
-	return store.Pull{Repo: repo, Number: number, HeadSHA: sha}.Ref()
 }
 
 // obsRechecks picks at most limit of the PRs waiting for their build to be

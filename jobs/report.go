@@ -14,6 +14,7 @@ import (
 
 	"github.com/qemgate/qemgate/forge"
 	"github.com/qemgate/qemgate/gate"
+	"github.com/qemgate/qemgate/internal/pullref"
 	"github.com/qemgate/qemgate/internal/text"
 	"github.com/qemgate/qemgate/store"
 )
@@ -48,7 +49,7 @@ func (w *ReportWorker) work(ctx context.Context, job *river.Job[ReportArgs]) err
 	if err != nil {
 		return err
 	}
-	log := w.deps.Logger.With("pull", fmt.Sprintf("%s#%d@%.12s", a.Repo, a.Number, a.SHA))
+	log := w.deps.Logger.With("pull", pullref.Format(a.Repo, a.Number, a.SHA))
 	if p.State != "open" || p.HeadSHA != a.SHA {
 		// A push or a close came first: never act on a SHA that is not the head.
 		log.InfoContext(ctx, "report skipped: not the open head", "state", p.State, "head", p.HeadSHA)

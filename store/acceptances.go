@@ -76,10 +76,7 @@ const acceptanceColumns = `job_id, repo, number, comment_id, rule, reason, autho
 
 func acceptancesOfJob(ctx context.Context, db DBTX, jobID int64, rule string) ([]JobAcceptance, error) {
 	rows, err := db.Query(ctx, `SELECT `+acceptanceColumns+` FROM job_acceptances WHERE job_id = $1 AND rule = $2`, jobID, rule)
-	if err != nil {
-		return nil, fmt.Errorf("acceptances of job %d: %w", jobID, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[JobAcceptance])
+	return collect(rows, err, pgx.RowToStructByPos[JobAcceptance], "acceptances of job %d", jobID)
 }
 
 // AcceptancesOfPull returns the acceptances recorded for a PR on any of jobIDs.
@@ -89,8 +86,5 @@ func AcceptancesOfPull(ctx context.Context, db DBTX, repo string, number int64, 
 	}
 	rows, err := db.Query(ctx, `SELECT `+acceptanceColumns+` FROM job_acceptances
 		WHERE repo = $1 AND number = $2 AND job_id = ANY($3) ORDER BY job_id, rule`, repo, number, jobIDs)
-	if err != nil {
-		return nil, fmt.Errorf("acceptances of %s#%d: %w", repo, number, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[JobAcceptance])
+	return collect(rows, err, pgx.RowToStructByPos[JobAcceptance], "acceptances of %s#%d", repo, number)
 }

@@ -34,23 +34,13 @@ const aggregateColumns = `id, product, arch, build, repohash, created_at`
 func LatestAggregate(ctx context.Context, db DBTX, product, arch string) (*Aggregate, error) {
 	rows, err := db.Query(ctx, `SELECT `+aggregateColumns+` FROM aggregates
 		WHERE product = $1 AND arch = $2 ORDER BY id DESC LIMIT 1`, product, arch)
-	if err != nil {
-		return nil, fmt.Errorf("latest aggregate %s/%s: %w", product, arch, err)
-	}
-	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Aggregate])
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &a, nil
+	return collectOne(rows, err, pgx.RowToStructByPos[Aggregate], "latest aggregate %s/%s", product, arch)
 }
 
 // ListAggregates returns the newest aggregates first, at most limit.
 func ListAggregates(ctx context.Context, db DBTX, limit int) ([]Aggregate, error) {
 	rows, err := db.Query(ctx, `SELECT `+aggregateColumns+` FROM aggregates ORDER BY id DESC LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list aggregates: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Aggregate])
+	return collect(rows, err, pgx.RowToStructByPos[Aggregate], "list aggregates")
 }
 
 // ErrAggregateExists is returned when the build of an aggregate is taken.
@@ -86,30 +76,12 @@ func CreateAggregate(ctx context.Context, db DBTX, a Aggregate, members []Aggreg
 func AggregateMembers(ctx context.Context, db DBTX, aggregateID int64) ([]AggregateMember, error) {
 	rows, err := db.Query(ctx, `SELECT aggregate_id, repo, number, sha FROM aggregate_members
 		WHERE aggregate_id = $1 ORDER BY repo, number`, aggregateID)
-	if err != nil {
-		return nil, fmt.Errorf("members of aggregate %d: %w", aggregateID, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[AggregateMember])
-}
-
-// AggregateMembersOfRun returns the PRs whose verdict an aggregate test run
-// counts for; none when the run is a PR's own run.
-func AggregateMembersOfRun(ctx context.Context, db DBTX, runID int64) ([]AggregateMember, error) {
-	rows, err := db.Query(ctx, `SELECT m.aggregate_id, m.repo, m.number, m.sha FROM test_runs r
-		JOIN aggregate_members m ON m.aggregate_id = r.aggregate_id
-		WHERE r.id = $1 ORDER BY m.repo, m.number`, runID)
-	if err != nil {
-		return nil, fmt.Errorf("aggregate members of run %d: %w", runID, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[AggregateMember])
+	return collect(rows, err, pgx.RowToStructByPos[AggregateMember], "members of aggregate %d", aggregateID)
 }
 
 // PlannedAggregateRuns returns the aggregate runs not posted yet, oldest first.
 func PlannedAggregateRuns(ctx context.Context, db DBTX) ([]TestRun, error) {
 	rows, err := db.Query(ctx, `SELECT `+runColumns+` FROM test_runs
 		WHERE aggregate_id IS NOT NULL AND state = 'planned' ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("planned aggregate runs: %w", err)
-	}
-	return pgx.CollectRows(rows, scanRun)
+	return collect(rows, err, scanRun, "planned aggregate runs")
 }

@@ -45,15 +45,23 @@ const dashJobWhere = `j.clone_id IS NULL AND NOT j.obsolete`
 
 const dashJobColumns = `j.id, j.group_id, j.group_name, j.distri, j.version, j.build, j.state, j.result`
 
+// dashBuckets counts the rows of a CTE named buckets, one row per counted
+// job with the columns of DashResult but Jobs, into DashResult rows: one
+// per job group, build and outcome, in the order the dashboard folds them.
+const dashBuckets = `
+		SELECT repo, number, aggregate_id, product, arch, aggregate_build, group_id, group_name,
+			distri, version, build, state, result, accepted, count(*)
+		FROM buckets
+		GROUP BY repo, number, aggregate_id, product, arch, aggregate_build, group_id, group_name,
+			distri, version, build, state, result, accepted
+		ORDER BY repo, number, aggregate_id, group_name, group_id, distri, version, build, state, result`
+
 // DashOpenPulls returns every open PR, by repo and number. The dashboard
 // filters and pages in Go: open PRs are hundreds, and the group filter is a
 // Go regular expression.
 func DashOpenPulls(ctx context.Context, db DBTX) ([]Pull, error) {
 	rows, err := db.Query(ctx, `SELECT `+pullColumns+` FROM pulls WHERE state = 'open' ORDER BY repo, number`)
-	if err != nil {
-		return nil, fmt.Errorf("open pulls: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Pull])
+	return collect(rows, err, pgx.RowToStructByPos[Pull], "open pulls")
 }
 
 // DashResults returns the result buckets of every open PR (repo "" ) or of
@@ -84,23 +92,15 @@ func DashResults(ctx context.Context, db DBTX, repo string, number int64) ([]Das
 			FROM latest l JOIN test_runs r ON r.aggregate_id = l.id
 			JOIN openqa_jobs j ON j.test_run_id = r.id
 			WHERE `+dashJobWhere+`
-		)
-		SELECT j.repo, j.number, j.aggregate_id, j.product, j.agg_arch, j.aggregate_build, j.group_id, j.group_name,
-			coalesce(nullif(j.distri, ''), j.run_distri), coalesce(nullif(j.version, ''), j.run_version),
-			coalesce(nullif(j.build, ''), j.run_build), j.state, j.result,
-			EXISTS (SELECT 1 FROM job_acceptances a WHERE a.job_id = j.id AND a.repo = j.repo AND a.number = j.number),
-			count(*)
-		FROM jobs j
-		GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
-		ORDER BY 1, 2, 3, 8, 7, 9, 10, 11, 12, 13`, repo, number)
-	if err != nil {
-		return nil, fmt.Errorf("dashboard results: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DashResult])
-	if err != nil {
-		return nil, fmt.Errorf("dashboard results: %w", err)
-	}
-	return out, nil
+		), buckets AS (
+			SELECT j.repo, j.number, j.aggregate_id, j.product, j.agg_arch AS arch, j.aggregate_build,
+				j.group_id, j.group_name, coalesce(nullif(j.distri, ''), j.run_distri) AS distri,
+				coalesce(nullif(j.version, ''), j.run_version) AS version,
+				coalesce(nullif(j.build, ''), j.run_build) AS build, j.state, j.result,
+				EXISTS (SELECT 1 FROM job_acceptances a WHERE a.job_id = j.id AND a.repo = j.repo AND a.number = j.number) AS accepted
+			FROM jobs j
+		)`+dashBuckets, repo, number)
+	return collect(rows, err, pgx.RowToStructByPos[DashResult], "dashboard results")
 }
 
 // DashAggregate is one aggregate build and the PRs it bundles.
@@ -213,22 +213,16 @@ func DashAggregateResults(ctx context.Context, db DBTX, aggregateIDs []int64) ([
 		return nil, nil
 	}
 	rows, err := db.Query(ctx, `
-		SELECT ''::text, 0::bigint, a.id, a.product, a.arch, a.build, j.group_id, j.group_name,
-			coalesce(nullif(j.distri, ''), r.distri), coalesce(nullif(j.version, ''), r.version),
-			coalesce(nullif(j.build, ''), r.build), j.state, j.result, false, count(*)
-		FROM aggregates a JOIN test_runs r ON r.aggregate_id = a.id
-		JOIN openqa_jobs j ON j.test_run_id = r.id
-		WHERE a.id = ANY($1) AND `+dashJobWhere+`
-		GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
-		ORDER BY 3, 8, 7, 9, 10, 11, 12, 13`, aggregateIDs)
-	if err != nil {
-		return nil, fmt.Errorf("aggregate results: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DashResult])
-	if err != nil {
-		return nil, fmt.Errorf("aggregate results: %w", err)
-	}
-	return out, nil
+		WITH buckets AS (
+			SELECT ''::text AS repo, 0::bigint AS number, a.id AS aggregate_id, a.product, a.arch,
+				a.build AS aggregate_build, j.group_id, j.group_name,
+				coalesce(nullif(j.distri, ''), r.distri) AS distri, coalesce(nullif(j.version, ''), r.version) AS version,
+				coalesce(nullif(j.build, ''), r.build) AS build, j.state, j.result, false AS accepted
+			FROM aggregates a JOIN test_runs r ON r.aggregate_id = a.id
+			JOIN openqa_jobs j ON j.test_run_id = r.id
+			WHERE a.id = ANY($1) AND `+dashJobWhere+`
+		)`+dashBuckets, aggregateIDs)
+	return collect(rows, err, pgx.RowToStructByPos[DashResult], "aggregate results")
 }
 
 // DashLastJobChange returns when any openQA job last changed, or nil when

@@ -84,7 +84,7 @@ func ReusedID(id string, body []byte) string {
 func insertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, err error) {
 	headers, err := json.Marshal(d.Headers)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("encode headers of delivery %s/%s: %w", d.Source, d.DeliveryID, err)
 	}
 	if d.Headers == nil {
 		headers = []byte("{}")
@@ -109,21 +109,16 @@ func insertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, e
 
 // SetDeliveryJobs records the River jobs a delivery enqueued.
 func SetDeliveryJobs(ctx context.Context, db DBTX, id int64, jobIDs []int64) error {
-	_, err := db.Exec(ctx, `UPDATE deliveries SET job_ids = $2 WHERE id = $1`, id, jobIDs)
-	return err
+	if _, err := db.Exec(ctx, `UPDATE deliveries SET job_ids = $2 WHERE id = $1`, id, jobIDs); err != nil {
+		return fmt.Errorf("record jobs of delivery %d: %w", id, err)
+	}
+	return nil
 }
 
 // GetDelivery returns one delivery with its body.
 func GetDelivery(ctx context.Context, db DBTX, id int64) (*Delivery, error) {
 	rows, err := db.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, id)
-	if err != nil {
-		return nil, err
-	}
-	d, err := pgx.CollectExactlyOneRow(rows, scanDelivery)
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &d, nil
+	return collectOne(rows, err, scanDelivery, "read delivery %d", id)
 }
 
 // DeliveryFilter narrows ListDeliveries. Zero values do not filter.
@@ -175,17 +170,7 @@ func ListDeliveries(ctx context.Context, db DBTX, f DeliveryFilter) ([]Delivery,
 	args = append(args, f.Limit)
 	q += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
 	rows, err := db.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, scanDelivery)
-}
-
-// CountReplays returns how many replays of a delivery exist.
-func CountReplays(ctx context.Context, db DBTX, id int64) (int, error) {
-	var n int
-	err := db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE replay_of = $1`, id).Scan(&n)
-	return n, err
+	return collect(rows, err, scanDelivery, "list deliveries")
 }
 
 // DeleteDeliveriesBefore deletes at most limit deliveries received before t
@@ -194,7 +179,7 @@ func DeleteDeliveriesBefore(ctx context.Context, db DBTX, t time.Time, limit int
 	tag, err := db.Exec(ctx, `DELETE FROM deliveries WHERE id IN (
 		SELECT id FROM deliveries WHERE received_at < $1 ORDER BY id LIMIT $2)`, t, limit)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("delete deliveries received before %s: %w", t.UTC().Format(time.RFC3339), err)
 	}
 	return tag.RowsAffected(), nil
 }

@@ -39,12 +39,5 @@ func UpsertJobGroup(ctx context.Context, db DBTX, g JobGroup) error {
 func GetJobGroup(ctx context.Context, db DBTX, id int64) (*JobGroup, error) {
 	rows, err := db.Query(ctx, `SELECT id, name, description, parent_id, parent_name, contact, fetched_at
 		FROM openqa_job_groups WHERE id = $1`, id)
-	if err != nil {
-		return nil, err
-	}
-	g, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[JobGroup])
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &g, nil
+	return collectOne(rows, err, pgx.RowToStructByPos[JobGroup], "read job group %d", id)
 }

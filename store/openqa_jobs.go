@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/qemgate/qemgate/internal/pullref"
 )
 
 // OpenQAJob is an openQA job as openQA last told us, linked to the test run
@@ -124,14 +125,7 @@ func RecordGoneRunJob(ctx context.Context, db DBTX, id int64) (bool, error) {
 // GetOpenQAJob returns one job.
 func GetOpenQAJob(ctx context.Context, db DBTX, id int64) (*OpenQAJob, error) {
 	rows, err := db.Query(ctx, `SELECT `+openqaJobColumns+openqaJobFrom+` WHERE j.id = $1`, id)
-	if err != nil {
-		return nil, err
-	}
-	j, err := pgx.CollectExactlyOneRow(rows, scanOpenQAJob)
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &j, nil
+	return collectOne(rows, err, scanOpenQAJob, "read openQA job %d", id)
 }
 
 // JobsOfRuns returns every job linked to one of the runs, by id.
@@ -140,10 +134,7 @@ func JobsOfRuns(ctx context.Context, db DBTX, runIDs []int64) ([]OpenQAJob, erro
 		return nil, nil
 	}
 	rows, err := db.Query(ctx, `SELECT `+openqaJobColumns+openqaJobFrom+` WHERE j.test_run_id = ANY($1) ORDER BY j.id`, runIDs)
-	if err != nil {
-		return nil, fmt.Errorf("jobs of runs: %w", err)
-	}
-	return pgx.CollectRows(rows, scanOpenQAJob)
+	return collect(rows, err, scanOpenQAJob, "jobs of runs")
 }
 
 // RunKey is what identifies the test run an openQA job belongs to when its
@@ -189,10 +180,7 @@ func PullsOfRun(ctx context.Context, db DBTX, runID int64) ([]PullKey, error) {
 		UNION
 		SELECT m.repo, m.number FROM test_runs r JOIN aggregate_members m ON m.aggregate_id = r.aggregate_id WHERE r.id = $1
 		ORDER BY 1, 2`, runID)
-	if err != nil {
-		return nil, fmt.Errorf("pulls of run %d: %w", runID, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[PullKey])
+	return collect(rows, err, pgx.RowToStructByPos[PullKey], "pulls of run %d", runID)
 }
 
 // AggregateJobsOfPull returns the jobs of the newest aggregate of each
@@ -205,10 +193,7 @@ func AggregateJobsOfPull(ctx context.Context, db DBTX, repo string, number int64
 			WHERE m.repo = $1 AND m.number = $2 AND m.sha = $3
 			ORDER BY a.product, a.arch, a.id DESC)
 		ORDER BY id`, repo, number, sha)
-	if err != nil {
-		return nil, nil, fmt.Errorf("aggregate runs of %s#%d: %w", repo, number, err)
-	}
-	runs, err := pgx.CollectRows(rows, scanRun)
+	runs, err := collect(rows, err, scanRun, "aggregate runs of %s", pullref.Format(repo, number, sha))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -245,14 +230,11 @@ func OlderAggregateJobs(ctx context.Context, db DBTX, id int64, repo string, num
 		WHERE j.id = $1
 		ORDER BY o.id DESC
 		LIMIT $4`, id, repo, number, limit)
-	if err != nil {
-		return nil, fmt.Errorf("older jobs of %d: %w", id, err)
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (OlderAggregateJob, error) {
+	return collect(rows, err, func(row pgx.CollectableRow) (OlderAggregateJob, error) {
 		var o OlderAggregateJob
 		err := row.Scan(&o.ID, &o.Build, &o.Result, &o.IncludesPull)
 		return o, err
-	})
+	}, "older aggregate jobs of job %d", id)
 }
 
 // JobIDsAtHead returns the newest job of every chain of the PR's runs at
@@ -264,10 +246,7 @@ func JobIDsAtHead(ctx context.Context, db DBTX, repo string, number int64) ([]in
 		JOIN pulls p ON p.repo = r.repo AND p.number = r.number AND p.head_sha = r.sha
 		WHERE r.repo = $1 AND r.number = $2 AND j.clone_id IS NULL
 		ORDER BY j.id`, repo, number)
-	if err != nil {
-		return nil, fmt.Errorf("jobs of %s#%d at its head: %w", repo, number, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int64])
+	return collect(rows, err, pgx.RowTo[int64], "jobs of %s#%d at its head", repo, number)
 }
 
 // FollowsOpenQAJob says whether the job is one qemgate follows: created for

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/qemgate/qemgate/internal/nonnil"
+	"github.com/qemgate/qemgate/internal/pullref"
 )
 
 // Pull is our copy of a pull request's state, as last read from Gitea.
@@ -50,13 +53,7 @@ type Pull struct {
 }
 
 // Ref names the PR the way every log line and error does: owner/repo#n@sha[:12].
-func (p Pull) Ref() string {
-	sha := p.HeadSHA
-	if len(sha) > 12 {
-		sha = sha[:12]
-	}
-	return fmt.Sprintf("%s#%d@%s", p.Repo, p.Number, sha)
-}
+func (p Pull) Ref() string { return pullref.Format(p.Repo, p.Number, p.HeadSHA) }
 
 const pullColumns = `repo, number, state, merged, draft, title, author, base_branch, head_sha, html_url,
 	labels, requested_reviewers, requested_teams, gitea_updated_at, first_seen_at, synced_at,
@@ -97,7 +94,7 @@ func UpsertPull(ctx context.Context, db DBTX, p Pull) (PullChange, error) {
 		WHERE pulls.gitea_updated_at IS NULL OR EXCLUDED.gitea_updated_at IS NULL
 			OR EXCLUDED.gitea_updated_at >= pulls.gitea_updated_at`,
 		p.Repo, p.Number, p.State, p.Merged, p.Draft, p.Title, p.Author, p.BaseBranch, p.HeadSHA, p.HTMLURL,
-		nonNil(p.Labels), nonNil(p.RequestedReviewers), nonNil(p.RequestedTeams), p.GiteaUpdatedAt)
+		nonnil.Slice(p.Labels), nonnil.Slice(p.RequestedReviewers), nonnil.Slice(p.RequestedTeams), p.GiteaUpdatedAt)
 	if err != nil {
 		return ch, fmt.Errorf("upsert pull %s: %w", p.Ref(), err)
 	}
@@ -107,30 +104,13 @@ func UpsertPull(ctx context.Context, db DBTX, p Pull) (PullChange, error) {
 // GetPull returns one PR.
 func GetPull(ctx context.Context, db DBTX, repo string, number int64) (*Pull, error) {
 	rows, err := db.Query(ctx, `SELECT `+pullColumns+` FROM pulls WHERE repo = $1 AND number = $2`, repo, number)
-	if err != nil {
-		return nil, fmt.Errorf("read pull %s#%d: %w", repo, number, err)
-	}
-	p, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Pull])
-	if err != nil {
-		return nil, fmt.Errorf("read pull %s#%d: %w", repo, number, notFound(err))
-	}
-	return &p, nil
+	return collectOne(rows, err, pgx.RowToStructByPos[Pull], "read pull %s#%d", repo, number)
 }
 
 // OpenPullsWithHead returns the numbers of open PRs of repo whose head is sha.
 func OpenPullsWithHead(ctx context.Context, db DBTX, repo, sha string) ([]int64, error) {
 	rows, err := db.Query(ctx, `SELECT number FROM pulls WHERE repo = $1 AND state = 'open' AND head_sha = $2 ORDER BY number`, repo, sha)
-	if err != nil {
-		return nil, fmt.Errorf("open pulls of %s at %.12s: %w", repo, sha, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int64])
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
+	return collect(rows, err, pgx.RowTo[int64], "open pulls of %s at %.12s", repo, sha)
 }
 
 // Gating is what the gate derives about a PR beside Gitea's own fields.
@@ -149,7 +129,7 @@ type Gating struct {
 func SetGating(ctx context.Context, db DBTX, repo string, number int64, g Gating) error {
 	_, err := db.Exec(ctx, `UPDATE pulls SET packages = $3, priority = $4, emergency = $5, gated = $6, embargoed_until = $7,
 			priority_source = coalesce(nullif($8, ''), 'labels')
-		WHERE repo = $1 AND number = $2`, repo, number, nonNil(g.Packages), g.Priority, g.Emergency, g.Gated, g.EmbargoedUntil, g.PrioritySource)
+		WHERE repo = $1 AND number = $2`, repo, number, nonnil.Slice(g.Packages), g.Priority, g.Emergency, g.Gated, g.EmbargoedUntil, g.PrioritySource)
 	if err != nil {
 		return fmt.Errorf("store gating of %s#%d: %w", repo, number, err)
 	}
@@ -162,7 +142,7 @@ func SetBuildReady(ctx context.Context, db DBTX, repo string, number int64, sha,
 	tag, err := db.Exec(ctx, `UPDATE pulls SET build_sha = $3, build_signal = $4, build_ready_at = now()
 		WHERE repo = $1 AND number = $2 AND head_sha = $3 AND build_sha <> $3`, repo, number, sha, signal)
 	if err != nil {
-		return false, fmt.Errorf("record build ready of %s#%d@%.12s: %w", repo, number, sha, err)
+		return false, fmt.Errorf("record build ready of %s: %w", pullref.Format(repo, number, sha), err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
@@ -173,7 +153,7 @@ func SetOBSBuild(ctx context.Context, db DBTX, repo string, number int64, sha st
 	_, err := db.Exec(ctx, `UPDATE pulls SET obs_build = $4, obs_sha = $3, obs_read_at = now()
 		WHERE repo = $1 AND number = $2 AND head_sha = $3`, repo, number, sha, build)
 	if err != nil {
-		return fmt.Errorf("store OBS build of %s#%d@%.12s: %w", repo, number, sha, err)
+		return fmt.Errorf("store OBS build of %s: %w", pullref.Format(repo, number, sha), err)
 	}
 	return nil
 }

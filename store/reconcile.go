@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,10 +35,7 @@ func OpenPullSnapshots(ctx context.Context, db DBTX, repo string) ([]PullSnapsho
 				AND r.kind <> 'status' AND NOT r.dry_run AND r.state NOT IN ('refused', 'not_permitted', 'recorded')),
 			p.obs_read_at
 		FROM pulls p WHERE p.repo = $1 AND p.state = 'open' ORDER BY p.number`, repo)
-	if err != nil {
-		return nil, fmt.Errorf("open pulls of %s: %w", repo, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[PullSnapshot])
+	return collect(rows, err, pgx.RowToStructByPos[PullSnapshot], "open pulls of %s", repo)
 }
 
 // AggregateCandidates returns the open, non-draft PRs whose head SHA is
@@ -48,10 +44,7 @@ func AggregateCandidates(ctx context.Context, db DBTX) ([]Pull, error) {
 	rows, err := db.Query(ctx, `SELECT `+pullColumns+` FROM pulls
 		WHERE state = 'open' AND NOT draft AND head_sha <> '' AND build_sha = head_sha
 		ORDER BY repo, number`)
-	if err != nil {
-		return nil, fmt.Errorf("aggregate candidates: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Pull])
+	return collect(rows, err, pgx.RowToStructByPos[Pull], "aggregate candidates")
 }
 
 // JobSnapshot is what the openQA poller compares with openQA's answer.
@@ -69,10 +62,7 @@ func StaleOpenQAJobs(ctx context.Context, db DBTX, before time.Time, limit int) 
 	rows, err := db.Query(ctx, `SELECT id, state, result, coalesce(clone_id, 0), obsolete FROM openqa_jobs
 		WHERE state NOT IN ('done', 'cancelled') AND NOT obsolete AND synced_at < $1
 		ORDER BY synced_at LIMIT $2`, before, limit)
-	if err != nil {
-		return nil, fmt.Errorf("stale openQA jobs: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[JobSnapshot])
+	return collect(rows, err, pgx.RowToStructByPos[JobSnapshot], "stale openQA jobs")
 }
 
 // UnsyncedRunJobs returns up to limit job ids that a run scheduled before
@@ -82,10 +72,7 @@ func UnsyncedRunJobs(ctx context.Context, db DBTX, before time.Time, limit int) 
 		WHERE r.state = 'scheduled' AND r.scheduled_at < $1
 			AND NOT EXISTS (SELECT 1 FROM openqa_jobs o WHERE o.id = j.id)
 		ORDER BY j.id LIMIT $2`, before, limit)
-	if err != nil {
-		return nil, fmt.Errorf("unsynced run jobs: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int64])
+	return collect(rows, err, pgx.RowTo[int64], "unsynced run jobs")
 }
 
 // FailedJobsToRecheck returns up to limit final, failed jobs not synced
@@ -101,8 +88,5 @@ func FailedJobsToRecheck(ctx context.Context, db DBTX, before time.Time, limit i
 				OR EXISTS (SELECT 1 FROM aggregate_members m JOIN pulls p ON p.repo = m.repo AND p.number = m.number
 					WHERE m.aggregate_id = r.aggregate_id AND p.state = 'open' AND p.head_sha = m.sha))
 		ORDER BY j.synced_at LIMIT $2`, before, limit)
-	if err != nil {
-		return nil, fmt.Errorf("failed jobs to recheck: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int64])
+	return collect(rows, err, pgx.RowTo[int64], "failed jobs to recheck")
 }

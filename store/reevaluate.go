@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/qemgate/qemgate/internal/pullref"
 )
 
 // MarkEvaluated records that an evaluation of the PR at sha began reading
@@ -12,7 +14,7 @@ func MarkEvaluated(ctx context.Context, db DBTX, repo string, number int64, sha 
 	_, err := db.Exec(ctx, `UPDATE pulls SET evaluated_at = greatest(evaluated_at, $4)
 		WHERE repo = $1 AND number = $2 AND head_sha = $3`, repo, number, sha, t)
 	if err != nil {
-		return fmt.Errorf("mark %s#%d@%.12s evaluated: %w", repo, number, sha, err)
+		return fmt.Errorf("mark %s evaluated: %w", pullref.Format(repo, number, sha), err)
 	}
 	return nil
 }

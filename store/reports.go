@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/qemgate/qemgate/internal/pullref"
 )
 
 // Report is one thing we posted (or, in dry-run, would have posted) to
@@ -41,14 +43,7 @@ const reportColumns = `id, repo, number, sha, kind, key, state, description, tar
 func GetReport(ctx context.Context, db DBTX, repo string, number int64, sha, kind, key string) (*Report, error) {
 	rows, err := db.Query(ctx, `SELECT `+reportColumns+` FROM reports
 		WHERE repo = $1 AND number = $2 AND sha = $3 AND kind = $4 AND key = $5`, repo, number, sha, kind, key)
-	if err != nil {
-		return nil, err
-	}
-	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Report])
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &r, nil
+	return collectOne(rows, err, pgx.RowToStructByPos[Report], "read %s report %s of %s", kind, key, pullref.Format(repo, number, sha))
 }
 
 // SaveReport records r, replacing what was recorded under the same PR, SHA,
@@ -64,7 +59,7 @@ func SaveReport(ctx context.Context, db DBTX, r *Report) error {
 		r.Repo, r.Number, r.SHA, r.Kind, r.Key, r.State, r.Description, r.TargetURL, r.Body, nullID(r.GiteaID), r.DryRun,
 	).Scan(&r.ID, &r.PostedAt)
 	if err != nil {
-		return fmt.Errorf("record %s report for %s#%d@%.12s: %w", r.Kind, r.Repo, r.Number, r.SHA, err)
+		return fmt.Errorf("record %s report for %s: %w", r.Kind, pullref.Format(r.Repo, r.Number, r.SHA), err)
 	}
 	return nil
 }
@@ -73,8 +68,5 @@ func SaveReport(ctx context.Context, db DBTX, r *Report) error {
 func ReportsOfPull(ctx context.Context, db DBTX, repo string, number int64) ([]Report, error) {
 	rows, err := db.Query(ctx, `SELECT `+reportColumns+` FROM reports WHERE repo = $1 AND number = $2
 		ORDER BY posted_at DESC, id DESC`, repo, number)
-	if err != nil {
-		return nil, fmt.Errorf("reports of %s#%d: %w", repo, number, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Report])
+	return collect(rows, err, pgx.RowToStructByPos[Report], "reports of %s#%d", repo, number)
 }

@@ -77,7 +77,7 @@ func PlanRuns(ctx context.Context, db DBTX, runs []TestRun) error {
 		}
 		settings, err := json.Marshal(r.Settings)
 		if err != nil {
-			return err
+			return fmt.Errorf("plan run %s/%s/%s: encode settings: %w", r.Flavor, r.Arch, r.Build, err)
 		}
 		var repo, number, aggregate any
 		if r.Number != 0 {
@@ -103,40 +103,19 @@ func PlanRuns(ctx context.Context, db DBTX, runs []TestRun) error {
 func RunsOfPull(ctx context.Context, db DBTX, repo string, number int64, sha string) ([]TestRun, error) {
 	rows, err := db.Query(ctx, `SELECT `+runColumns+` FROM test_runs
 		WHERE repo = $1 AND number = $2 AND ($3 = '' OR sha = $3) ORDER BY id`, repo, number, sha)
-	if err != nil {
-		return nil, fmt.Errorf("runs of %s#%d: %w", repo, number, err)
-	}
-	runs, err := pgx.CollectRows(rows, scanRun)
-	if err != nil {
-		return nil, fmt.Errorf("runs of %s#%d: %w", repo, number, err)
-	}
-	return runs, nil
+	return collect(rows, err, scanRun, "runs of %s#%d", repo, number)
 }
 
 // RunsOfAggregate returns the runs of an aggregate.
 func RunsOfAggregate(ctx context.Context, db DBTX, aggregateID int64) ([]TestRun, error) {
 	rows, err := db.Query(ctx, `SELECT `+runColumns+` FROM test_runs WHERE aggregate_id = $1 ORDER BY id`, aggregateID)
-	if err != nil {
-		return nil, fmt.Errorf("runs of aggregate %d: %w", aggregateID, err)
-	}
-	runs, err := pgx.CollectRows(rows, scanRun)
-	if err != nil {
-		return nil, fmt.Errorf("runs of aggregate %d: %w", aggregateID, err)
-	}
-	return runs, nil
+	return collect(rows, err, scanRun, "runs of aggregate %d", aggregateID)
 }
 
-// GetRun returns one run.
-func GetRun(ctx context.Context, db DBTX, id int64) (*TestRun, error) {
+// getRun returns one run.
+func getRun(ctx context.Context, db DBTX, id int64) (*TestRun, error) {
 	rows, err := db.Query(ctx, `SELECT `+runColumns+` FROM test_runs WHERE id = $1`, id)
-	if err != nil {
-		return nil, fmt.Errorf("read run %d: %w", id, err)
-	}
-	r, err := pgx.CollectExactlyOneRow(rows, scanRun)
-	if err != nil {
-		return nil, fmt.Errorf("read run %d: %w", id, notFound(err))
-	}
-	return &r, nil
+	return collectOne(rows, err, scanRun, "read run %d", id)
 }
 
 // runLockKey namespaces the advisory locks that keep one test run from
@@ -151,7 +130,7 @@ func LockRunForPost(ctx context.Context, tx pgx.Tx, id int64) (*TestRun, error) 
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, $2::int)`, runLockKey, int32(id)); err != nil {
 		return nil, fmt.Errorf("lock run %d for posting: %w", id, err)
 	}
-	return GetRun(ctx, tx, id)
+	return getRun(ctx, tx, id)
 }
 
 // CountRunAttempt records that a post of the run is about to be tried; it is

@@ -3,17 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
-)
 
-// StoredVerdict is the verdict a PR carries and when it last changed.
-type StoredVerdict struct {
-	Verdict string
-	SHA     string
-	Reason  string
-	Detail  []byte
-	At      *time.Time
-}
+	"github.com/qemgate/qemgate/internal/pullref"
+)
 
 // SetVerdict stores the verdict of a PR at sha, if sha is still its head.
 // changed reports whether verdict, SHA, reason or detail differ from what
@@ -25,18 +17,7 @@ func SetVerdict(ctx context.Context, db DBTX, repo string, number int64, sha, ve
 			AND (verdict, verdict_sha, verdict_reason, verdict_detail) IS DISTINCT FROM ($4, $3, $5, $6::jsonb)`,
 		repo, number, sha, verdict, reason, detail)
 	if err != nil {
-		return false, fmt.Errorf("store verdict of %s#%d@%.12s: %w", repo, number, sha, err)
+		return false, fmt.Errorf("store verdict of %s: %w", pullref.Format(repo, number, sha), err)
 	}
 	return tag.RowsAffected() == 1, nil
-}
-
-// GetVerdict returns the stored verdict of a PR.
-func GetVerdict(ctx context.Context, db DBTX, repo string, number int64) (StoredVerdict, error) {
-	var v StoredVerdict
-	err := db.QueryRow(ctx, `SELECT verdict, verdict_sha, verdict_reason, verdict_detail, verdict_at FROM pulls
-		WHERE repo = $1 AND number = $2`, repo, number).Scan(&v.Verdict, &v.SHA, &v.Reason, &v.Detail, &v.At)
-	if err != nil {
-		return v, notFound(err)
-	}
-	return v, nil
 }

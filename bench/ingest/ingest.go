@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
@@ -57,7 +58,7 @@ func startIngest(ctx context.Context, pool *pgxpool.Pool, src *delivery.Source, 
 		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Store:   st,
 		Ingest:  &jobs.Ingest{Store: st, River: rc},
-		Metrics: handlers.NewMetrics(),
+		Metrics: handlers.NewMetrics(prometheus.NewRegistry()),
 		Ready:   func(context.Context) (map[string]string, error) { return nil, nil },
 	})
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")

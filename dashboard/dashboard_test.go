@@ -1,4 +1,4 @@
-package handlers
+package dashboard
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/qemgate/qemgate/config"
+	"github.com/qemgate/qemgate/internal/httpx"
 )
 
 const (
@@ -85,13 +86,6 @@ func seedDash(t *testing.T, pool *pgxpool.Pool) {
 	exec(`INSERT INTO reports (repo, number, sha, kind, key, state, description) VALUES ($1, 4, $2, 'status', 'qa/openqa', 'failure', '1 job stopped')`, dashRepo, headSHA)
 	exec(`INSERT INTO deliveries (source, delivery_id, event, action, repo, number, body, outcome) VALUES
 		('gitea', 'd-1', 'pull_request', 'synchronized', $1, 4, '\x7b7d', 'accepted')`, dashRepo)
-}
-
-func dashSetup(t *testing.T) http.Handler {
-	t.Helper()
-	h, b := setup(t, dashConfig)
-	seedDash(t, b.pool)
-	return h
 }
 
 func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
@@ -217,7 +211,7 @@ func TestAPIBlocked(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var e errorBody
+			var e httpx.ErrorBody
 			getJSON(t, h, "/api/v1/blocked?"+tc.query, http.StatusBadRequest, &e)
 			require.Contains(t, e.Error, tc.msg)
 		})
@@ -270,7 +264,7 @@ func TestAPIPulls(t *testing.T) {
 	})
 	t.Run("bad stage", func(t *testing.T) {
 		t.Parallel()
-		var e errorBody
+		var e httpx.ErrorBody
 		getJSON(t, h, "/api/v1/pulls?states=blocked", http.StatusBadRequest, &e)
 		require.Contains(t, e.Error, `states: "blocked" is not one of testing, waiting_for_build, approved, failed`)
 	})
@@ -343,13 +337,13 @@ func TestAPIPull(t *testing.T) {
 	})
 	t.Run("unknown", func(t *testing.T) {
 		t.Parallel()
-		var e errorBody
+		var e httpx.ErrorBody
 		getJSON(t, h, "/api/v1/pulls/products/SLFO/99", http.StatusNotFound, &e)
 		require.Equal(t, "no such pull request", e.Error)
 	})
 	t.Run("bad number", func(t *testing.T) {
 		t.Parallel()
-		var e errorBody
+		var e httpx.ErrorBody
 		getJSON(t, h, "/api/v1/pulls/products/SLFO/x", http.StatusBadRequest, &e)
 		require.Contains(t, e.Error, "number")
 	})
@@ -395,7 +389,7 @@ func TestAPIAggregates(t *testing.T) {
 	}
 	t.Run("bad builds", func(t *testing.T) {
 		t.Parallel()
-		var e errorBody
+		var e httpx.ErrorBody
 		getJSON(t, h, "/api/v1/aggregates?builds=31", http.StatusBadRequest, &e)
 		require.Contains(t, e.Error, "builds")
 	})

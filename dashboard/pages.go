@@ -1,4 +1,4 @@
-package handlers
+package dashboard
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qemgate/qemgate/gate"
+	"github.com/qemgate/qemgate/internal/httpx"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -83,9 +84,9 @@ var pages = func() map[string]*template.Template {
 	return out
 }()
 
-// staticHandler serves the CSS and script; they are tiny, so a short cache
+// HandleStatic serves the CSS and script; they are tiny, so a short cache
 // keeps a deploy's change visible within minutes.
-func staticHandler() http.Handler {
+func HandleStatic() http.Handler {
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		panic(err)
@@ -95,7 +96,7 @@ func staticHandler() http.Handler {
 		// Files only: a directory listing tells strangers nothing they need.
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
 		if fi, err := fs.Stat(sub, path.Clean("/" + name)[1:]); name == "" || err != nil || fi.IsDir() {
-			writeError(w, r, http.StatusNotFound, "no such file", "")
+			httpx.WriteError(w, r, http.StatusNotFound, "no such file", "")
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
@@ -203,24 +204,35 @@ func pageError(w http.ResponseWriter, r *http.Request, d Deps, data pageData, er
 	render(w, r, d, status, "notfound", data)
 }
 
-func handleActivePage(d Deps) http.HandlerFunc {
+// readPage reads the list a page shows and fills the page's filter, state
+// options and pager; a bad filter or a failed read has been answered with
+// an error page when ok is false.
+func readPage[T any](w http.ResponseWriter, r *http.Request, d Deps, data *pageData, l dashList[T]) (items []T, ok bool) {
+	f, err := l.filter(r)
+	data.Filter = f
+	if err != nil {
+		pageError(w, r, d, *data, err)
+		return nil, false
+	}
+	data.StatesLegend = l.legend
+	data.options(l.states, l.label)
+	if items, err = l.load(r.Context(), d, f); err != nil {
+		pageError(w, r, d, *data, err)
+		return nil, false
+	}
+	data.paging(r, len(items), l.noun)
+	return items, true
+}
+
+// HandleActivePage renders / from the active view.
+func HandleActivePage(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		data := newPageData(r, d, "Active pull requests", "active", "pulls")
-		f, err := parseDashFilter(r.URL.Query(), stageOrder, stageOrder, 50)
-		data.Filter = f
-		if err != nil {
-			pageError(w, r, d, data, err)
+		list, ok := readPage(w, r, d, &data, activeList)
+		if !ok {
 			return
 		}
-		data.StatesLegend = "Stages"
-		data.options(stageOrder, stageLabel)
-		list, err := activePulls(r.Context(), d, f)
-		if err != nil {
-			pageError(w, r, d, data, err)
-			return
-		}
-		data.paging(r, len(list), "pull requests")
-		for _, p := range page(list, f) {
+		for _, p := range page(list, data.Filter) {
 			if n := len(data.Sections); n == 0 || data.Sections[n-1].Stage != p.Stage {
 				data.Sections = append(data.Sections, activeSection{Stage: p.Stage, Label: stageLabel(p.Stage)})
 			}
@@ -231,54 +243,37 @@ func handleActivePage(d Deps) http.HandlerFunc {
 	}
 }
 
-func handleBlockedPage(d Deps) http.HandlerFunc {
+// HandleBlockedPage renders /blocked.
+func HandleBlockedPage(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		data := newPageData(r, d, "Blocked by tests", "blocked", "blocked")
 		if r.URL.RawQuery != "" {
 			data.APIPath += "?" + r.URL.RawQuery
 		}
-		f, err := parseDashFilter(r.URL.Query(), resultStates, defaultResultStates, 100)
-		data.Filter = f
-		if err != nil {
-			pageError(w, r, d, data, err)
+		list, ok := readPage(w, r, d, &data, blockedList)
+		if !ok {
 			return
 		}
-		data.StatesLegend = "Show results"
-		data.options(resultStates, func(s string) string { return s })
-		list, err := blockedPulls(r.Context(), d, f)
-		if err != nil {
-			pageError(w, r, d, data, err)
-			return
-		}
-		data.paging(r, len(list), "pull requests")
-		data.Blocked = page(list, f)
+		data.Blocked = page(list, data.Filter)
 		render(w, r, d, http.StatusOK, "blocked", data)
 	}
 }
 
-func handleAggregatesPage(d Deps) http.HandlerFunc {
+// HandleAggregatesPage renders /aggregates.
+func HandleAggregatesPage(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		data := newPageData(r, d, "Aggregates", "aggregates", "aggregates")
-		f, err := parseDashFilter(r.URL.Query(), resultStates, resultStates, 50)
-		data.Filter = f
-		if err != nil {
-			pageError(w, r, d, data, err)
+		list, ok := readPage(w, r, d, &data, aggregatesList)
+		if !ok {
 			return
 		}
-		data.StatesLegend = "Show results"
-		data.options(resultStates, func(s string) string { return s })
-		list, err := aggregateList(r.Context(), d, f)
-		if err != nil {
-			pageError(w, r, d, data, err)
-			return
-		}
-		data.paging(r, len(list), "aggregates")
-		data.Aggregates = page(list, f)
+		data.Aggregates = page(list, data.Filter)
 		render(w, r, d, http.StatusOK, "aggregates", data)
 	}
 }
 
-func handlePullPage(d Deps) http.HandlerFunc {
+// HandlePullPage renders /pulls/{owner}/{repo}/{number}.
+func HandlePullPage(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		repo, number, err := pullParams(r)
 		data := newPageData(r, d, repo+"#"+strconv.FormatInt(number, 10), "", "pulls/"+repo+"/"+strconv.FormatInt(number, 10))

@@ -1,4 +1,4 @@
-package handlers
+package dashboard
 
 import (
 	"cmp"
@@ -14,6 +14,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/qemgate/qemgate/gate"
+	"github.com/qemgate/qemgate/internal/httpx"
+	"github.com/qemgate/qemgate/internal/nonnil"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -278,25 +280,15 @@ func loadPullDetail(ctx context.Context, d Deps, repo string, number int64) (*pu
 	if out.Deliveries, err = store.ListDeliveries(ctx, db, store.DeliveryFilter{Repo: repo, Number: number, Limit: 20}); err != nil {
 		return nil, err
 	}
-	if out.Acceptances == nil {
-		out.Acceptances = []store.JobAcceptance{}
-	}
-	if out.Reports == nil {
-		out.Reports = []store.Report{}
-	}
-	if out.Deliveries == nil {
-		out.Deliveries = []store.Delivery{}
-	}
-	if out.Runs == nil {
-		out.Runs = []store.TestRun{}
-	}
+	out.Acceptances, out.Reports = nonnil.Slice(out.Acceptances), nonnil.Slice(out.Reports)
+	out.Deliveries, out.Runs = nonnil.Slice(out.Deliveries), nonnil.Slice(out.Runs)
 	return out, nil
 }
 
 // pullParams reads {owner}/{repo}/{number}.
 func pullParams(r *http.Request) (repo string, number int64, err error) {
 	repo = chi.URLParam(r, "owner") + "/" + chi.URLParam(r, "repo")
-	if msg := checkText("repository", repo); msg != "" {
+	if msg := httpx.CheckText("repository", repo); msg != "" {
 		return repo, 0, badRequest{msg}
 	}
 	number, err = strconv.ParseInt(chi.URLParam(r, "number"), 10, 64)
@@ -312,47 +304,78 @@ func dashError(w http.ResponseWriter, r *http.Request, d Deps, err error) {
 	var bad badRequest
 	switch {
 	case errors.As(err, &bad):
-		writeError(w, r, http.StatusBadRequest, bad.msg, "")
+		httpx.WriteError(w, r, http.StatusBadRequest, bad.msg, "")
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, r, http.StatusNotFound, "no such pull request", "")
+		httpx.WriteError(w, r, http.StatusNotFound, "no such pull request", "")
 	default:
 		d.Logger.ErrorContext(r.Context(), "dashboard read", "path", r.URL.Path, "error", err)
-		writeError(w, r, http.StatusServiceUnavailable, "could not read the dashboard data", "")
+		httpx.WriteError(w, r, http.StatusServiceUnavailable, "could not read the dashboard data", "")
 	}
 }
 
-func handleAPIPulls(d Deps) http.HandlerFunc {
+// dashList is one list of the dashboard, served as JSON and as a page: the
+// states its filter takes and those it shows unless asked, its page size,
+// how it loads, and how its page names the states and the items.
+type dashList[T any] struct {
+	states, defStates []string
+	perPage           int
+	load              func(context.Context, Deps, dashFilter) ([]T, error)
+	legend            string
+	label             func(string) string
+	noun              string
+}
+
+var (
+	activeList = dashList[pullView]{states: stageOrder, defStates: stageOrder, perPage: 50, load: activePulls,
+		legend: "Stages", label: stageLabel, noun: "pull requests"}
+	blockedList = dashList[blockedRow]{states: resultStates, defStates: defaultResultStates, perPage: 100, load: blockedPulls,
+		legend: "Show results", label: plainLabel, noun: "pull requests"}
+	aggregatesList = dashList[aggregateView]{states: resultStates, defStates: resultStates, perPage: 50, load: aggregateList,
+		legend: "Show results", label: plainLabel, noun: "aggregates"}
+)
+
+func plainLabel(s string) string { return s }
+
+func (l dashList[T]) filter(r *http.Request) (dashFilter, error) {
+	return parseDashFilter(r.URL.Query(), l.states, l.defStates, l.perPage)
+}
+
+// read is the list r asks for, with its filter; a bad filter or a failed
+// read has been answered when ok is false.
+func (l dashList[T]) read(w http.ResponseWriter, r *http.Request, d Deps) (items []T, f dashFilter, ok bool) {
+	f, err := l.filter(r)
+	if err == nil {
+		items, err = l.load(r.Context(), d, f)
+	}
+	if err != nil {
+		dashError(w, r, d, err)
+		return nil, f, false
+	}
+	return items, f, true
+}
+
+// HandleAPIPulls answers GET /api/v1/pulls: the active view.
+func HandleAPIPulls(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := parseDashFilter(r.URL.Query(), stageOrder, stageOrder, 50)
-		if err != nil {
-			dashError(w, r, d, err)
+		list, f, ok := activeList.read(w, r, d)
+		if !ok {
 			return
 		}
-		list, err := activePulls(r.Context(), d, f)
-		if err != nil {
-			dashError(w, r, d, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, struct {
+		httpx.WriteJSON(w, http.StatusOK, struct {
 			Pulls []pullView `json:"pulls"`
 			listMeta
 		}{page(list, f), newListMeta(r.Context(), d, f, len(list))})
 	}
 }
 
-func handleAPIBlocked(d Deps) http.HandlerFunc {
+// HandleAPIBlocked answers GET /api/v1/blocked: the PRs waiting on tests.
+func HandleAPIBlocked(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := parseDashFilter(r.URL.Query(), resultStates, defaultResultStates, 100)
-		if err != nil {
-			dashError(w, r, d, err)
+		list, f, ok := blockedList.read(w, r, d)
+		if !ok {
 			return
 		}
-		list, err := blockedPulls(r.Context(), d, f)
-		if err != nil {
-			dashError(w, r, d, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, struct {
+		httpx.WriteJSON(w, http.StatusOK, struct {
 			Blocked []blockedRow `json:"blocked"`
 			States  []string     `json:"states"`
 			listMeta
@@ -360,26 +383,22 @@ func handleAPIBlocked(d Deps) http.HandlerFunc {
 	}
 }
 
-func handleAPIAggregates(d Deps) http.HandlerFunc {
+// HandleAPIAggregates answers GET /api/v1/aggregates.
+func HandleAPIAggregates(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := parseDashFilter(r.URL.Query(), resultStates, resultStates, 50)
-		if err != nil {
-			dashError(w, r, d, err)
+		list, f, ok := aggregatesList.read(w, r, d)
+		if !ok {
 			return
 		}
-		list, err := aggregateList(r.Context(), d, f)
-		if err != nil {
-			dashError(w, r, d, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, struct {
+		httpx.WriteJSON(w, http.StatusOK, struct {
 			Aggregates []aggregateView `json:"aggregates"`
 			listMeta
 		}{page(list, f), newListMeta(r.Context(), d, f, len(list))})
 	}
 }
 
-func handleAPIPull(d Deps) http.HandlerFunc {
+// HandleAPIPull answers GET /api/v1/pulls/{owner}/{repo}/{number}.
+func HandleAPIPull(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		repo, number, err := pullParams(r)
 		if err != nil {
@@ -391,7 +410,7 @@ func handleAPIPull(d Deps) http.HandlerFunc {
 			dashError(w, r, d, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, detail)
+		httpx.WriteJSON(w, http.StatusOK, detail)
 	}
 }
 

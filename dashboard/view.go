@@ -1,4 +1,4 @@
-package handlers
+package dashboard
 
 import (
 	"cmp"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/gate"
+	"github.com/qemgate/qemgate/internal/nonnil"
+	"github.com/qemgate/qemgate/internal/pullref"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -227,8 +229,8 @@ type pullView struct {
 	Path string `json:"path"`
 }
 
-// Ref is owner/repo#number.
-func (p pullView) Ref() string { return fmt.Sprintf("%s#%d", p.Repo, p.Number) }
+// Ref is owner/repo#number (pullref.Format without a SHA).
+func (p pullView) Ref() string { return pullref.Format(p.Repo, p.Number, "") }
 
 // stageOf places an open PR on the active view: a verdict at the head SHA
 // decides, else whether the head is built yet.
@@ -282,19 +284,12 @@ func priorityReason(cfg config.Config, p store.Pull) (high bool, reason string) 
 
 func newPullView(cfg config.Config, p store.Pull) pullView {
 	v := pullView{Repo: p.Repo, Number: p.Number, Title: p.Title, Author: p.Author, HTMLURL: p.HTMLURL,
-		HeadSHA: p.HeadSHA, Draft: p.Draft, Labels: nonNilStrings(p.Labels), Packages: nonNilStrings(p.Packages),
+		HeadSHA: p.HeadSHA, Draft: p.Draft, Labels: nonnil.Slice(p.Labels), Packages: nonnil.Slice(p.Packages),
 		Priority: p.Priority, Emergency: p.Emergency, Gated: p.Gated, Stage: stageOf(p), BuildSHA: p.BuildSHA,
 		BuildReadyAt: p.BuildReadyAt, Verdict: p.Verdict, VerdictSHA: p.VerdictSHA, VerdictReason: p.VerdictReason,
 		VerdictAt: p.VerdictAt, Path: fmt.Sprintf("/pulls/%s/%d", p.Repo, p.Number)}
 	v.HighPriority, v.PriorityReason = priorityReason(cfg, p)
 	return v
-}
-
-func nonNilStrings(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // dashFilter is every filter a dashboard list takes, from its query string.
