@@ -14,6 +14,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/qemgate/qemgate/intake"
+	"github.com/qemgate/qemgate/internal/httpx"
+	"github.com/qemgate/qemgate/internal/nonnil"
 	"github.com/qemgate/qemgate/jobs"
 	"github.com/qemgate/qemgate/store"
 )
@@ -35,21 +37,21 @@ func handleListDeliveries(d Deps) http.HandlerFunc {
 			Repo:    q.Get("repo"),
 		}
 		if msg := checkDeliveryFilter(f); msg != "" {
-			writeError(w, r, http.StatusBadRequest, msg, "")
+			httpx.WriteError(w, r, http.StatusBadRequest, msg, "")
 			return
 		}
 		var err error
 		if f.Number, err = optionalInt(q.Get("number")); err != nil {
-			writeError(w, r, http.StatusBadRequest, "number: "+err.Error(), "")
+			httpx.WriteError(w, r, http.StatusBadRequest, "number: "+err.Error(), "")
 			return
 		}
 		if f.Before, err = optionalInt(q.Get("before")); err != nil {
-			writeError(w, r, http.StatusBadRequest, "before: "+err.Error(), "")
+			httpx.WriteError(w, r, http.StatusBadRequest, "before: "+err.Error(), "")
 			return
 		}
 		limit, err := optionalInt(q.Get("limit"))
 		if err != nil || limit < 0 || limit > 500 {
-			writeError(w, r, http.StatusBadRequest, "limit: must be a whole number from 1 to 500", "")
+			httpx.WriteError(w, r, http.StatusBadRequest, "limit: must be a whole number from 1 to 500", "")
 			return
 		}
 		f.Limit = int(limit)
@@ -59,7 +61,7 @@ func handleListDeliveries(d Deps) http.HandlerFunc {
 		list, err := store.ListDeliveries(r.Context(), d.Store.Pool, f)
 		if err != nil {
 			d.Logger.ErrorContext(r.Context(), "list deliveries", "error", err)
-			writeError(w, r, http.StatusServiceUnavailable, "could not read deliveries", "")
+			httpx.WriteError(w, r, http.StatusServiceUnavailable, "could not read deliveries", "")
 			return
 		}
 		resp := struct {
@@ -74,7 +76,7 @@ func handleListDeliveries(d Deps) http.HandlerFunc {
 			next.Set("before", strconv.FormatInt(list[len(list)-1].ID, 10))
 			resp.Next = r.URL.Path + "?" + next.Encode()
 		}
-		writeJSON(w, http.StatusOK, resp)
+		httpx.WriteJSON(w, http.StatusOK, resp)
 	}
 }
 
@@ -90,7 +92,7 @@ func handleGetDelivery(d Deps) http.HandlerFunc {
 		} else {
 			v.Body = string(del.Body)
 		}
-		writeJSON(w, http.StatusOK, v)
+		httpx.WriteJSON(w, http.StatusOK, v)
 	}
 }
 
@@ -100,12 +102,12 @@ func handleResyncPull(d Deps) http.HandlerFunc {
 		name := chi.URLParam(r, "owner") + "/" + chi.URLParam(r, "repo")
 		number, err := strconv.ParseInt(chi.URLParam(r, "number"), 10, 64)
 		if err != nil || number <= 0 {
-			writeError(w, r, http.StatusBadRequest, "number: must be a positive whole number", "")
+			httpx.WriteError(w, r, http.StatusBadRequest, "number: must be a positive whole number", "")
 			return
 		}
 		repo, ok := d.Config.Repo(name)
 		if !ok {
-			writeError(w, r, http.StatusNotFound, fmt.Sprintf("repository %s is not watched", name), "")
+			httpx.WriteError(w, r, http.StatusNotFound, fmt.Sprintf("repository %s is not watched", name), "")
 			return
 		}
 		row := &store.Delivery{
@@ -123,11 +125,11 @@ func handleResyncPull(d Deps) http.HandlerFunc {
 		res, err := d.Ingest.Accept(ctx, row, jobs.Intent{Repo: repo.Name, Number: number, Deep: true})
 		if err != nil {
 			d.Logger.ErrorContext(r.Context(), "resync", "pull", fmt.Sprintf("%s#%d", repo.Name, number), "error", err)
-			writeError(w, r, http.StatusServiceUnavailable, "could not enqueue the resync; try again", "")
+			httpx.WriteError(w, r, http.StatusServiceUnavailable, "could not enqueue the resync; try again", "")
 			return
 		}
 		d.Metrics.replays.WithLabelValues("resync").Inc()
-		writeJSON(w, http.StatusAccepted, map[string]any{"delivery": row.DeliveryID, "jobs": nonNilIDs(res.JobIDs)})
+		httpx.WriteJSON(w, http.StatusAccepted, map[string]any{"delivery": row.DeliveryID, "jobs": nonnil.Slice(res.JobIDs)})
 	}
 }
 
@@ -142,22 +144,9 @@ func checkDeliveryFilter(f store.DeliveryFilter) string {
 		return fmt.Sprintf("outcome: %q is not one of %s, %s, %s", store.ShownText(f.Outcome, 50), store.OutcomeAccepted, store.OutcomeIgnored, store.OutcomeBadRequest)
 	}
 	for name, v := range map[string]string{"event": f.Event, "repo": f.Repo} {
-		if msg := checkText(name, v); msg != "" {
+		if msg := httpx.CheckText(name, v); msg != "" {
 			return msg
 		}
-	}
-	return ""
-}
-
-// checkText refuses a query or path parameter that cannot match stored
-// text: a NUL, a control character, invalid UTF-8 or more than
-// store.MaxFieldLen bytes.
-func checkText(name, v string) string {
-	if store.EscapeText(v) != v {
-		return name + ": contains a NUL, a control character or invalid UTF-8"
-	}
-	if len(v) > store.MaxFieldLen {
-		return fmt.Sprintf("%s: longer than %d bytes", name, store.MaxFieldLen)
 	}
 	return ""
 }
@@ -165,17 +154,17 @@ func checkText(name, v string) string {
 func loadDelivery(w http.ResponseWriter, r *http.Request, d Deps) (*store.Delivery, bool) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		writeError(w, r, http.StatusBadRequest, "id: must be a positive whole number", "")
+		httpx.WriteError(w, r, http.StatusBadRequest, "id: must be a positive whole number", "")
 		return nil, false
 	}
 	del, err := store.GetDelivery(r.Context(), d.Store.Pool, id)
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, r, http.StatusNotFound, fmt.Sprintf("no delivery %d", id), "")
+		httpx.WriteError(w, r, http.StatusNotFound, fmt.Sprintf("no delivery %d", id), "")
 		return nil, false
 	}
 	if err != nil {
 		d.Logger.ErrorContext(r.Context(), "read delivery", "id", id, "error", err)
-		writeError(w, r, http.StatusServiceUnavailable, "could not read the delivery", "")
+		httpx.WriteError(w, r, http.StatusServiceUnavailable, "could not read the delivery", "")
 		return nil, false
 	}
 	return del, true

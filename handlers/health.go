@@ -4,13 +4,15 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/qemgate/qemgate/internal/httpx"
 )
 
 // handleLivez answers while the process can serve HTTP at all. It checks no
 // dependency, so a database blip never restarts the pod.
 func handleLivez() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}
 }
 
@@ -27,9 +29,9 @@ func handleReadyz(ready func(context.Context) (map[string]string, error)) http.H
 		defer cancel()
 		detail, err := ready(ctx)
 		if err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, answer{Status: "unavailable", Reason: err.Error(), Detail: detail})
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, answer{Status: "unavailable", Reason: err.Error(), Detail: detail})
 			return
 		}
-		writeJSON(w, http.StatusOK, answer{Status: "ok", Detail: detail})
+		httpx.WriteJSON(w, http.StatusOK, answer{Status: "ok", Detail: detail})
 	}
 }

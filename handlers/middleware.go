@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/qemgate/qemgate/internal/httpx"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -105,7 +106,7 @@ func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
 					}
 					logger.ErrorContext(r.Context(), "handler panicked", "request_id", middleware.GetReqID(r.Context()),
 						"panic", v, "stack", string(debug.Stack()))
-					writeError(w, r, http.StatusInternalServerError, "internal error", "")
+					httpx.WriteError(w, r, http.StatusInternalServerError, "internal error", "")
 				}
 			}()
 			next.ServeHTTP(w, r)

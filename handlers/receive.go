@@ -11,14 +11,19 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/qemgate/qemgate/intake"
+	"github.com/qemgate/qemgate/internal/httpx"
 	"github.com/qemgate/qemgate/store"
 )
 
 // Outcomes of a delivery, as counted in qemgate_webhook_deliveries_total.
-// accepted, ignored, bad_request and duplicate come from intake.
+// The first four are what intake records (TestOutcomesMatchIntake keeps
+// them equal); the alert rules are checked against these literals.
 const (
+	outcomeAccepted     = "accepted"
+	outcomeDuplicate    = "duplicate"
+	outcomeIgnored      = "ignored"
+	outcomeBadRequest   = "bad_request"
 	outcomeBadSignature = "bad_signature"
-	outcomeBadRequest   = store.OutcomeBadRequest
 	outcomeTooLarge     = "too_large"
 	outcomeBusy         = "busy"
 	outcomeError        = "error"
@@ -89,10 +94,10 @@ func receive(d Deps, wh webhook) http.HandlerFunc {
 			d.Metrics.deliveries.WithLabelValues(wh.source, label, outcome).Inc()
 			d.Metrics.ingestDuration.WithLabelValues(wh.source).Observe(time.Since(start).Seconds())
 			log.Log(r.Context(), level, msg, append([]any{"outcome", outcome, "status", status, "duration_ms", time.Since(start).Milliseconds()}, attrs...)...)
-			writeJSON(w, status, v)
+			httpx.WriteJSON(w, status, v)
 		}
 		fail := func(outcome string, status int, level slog.Level, msg string, attrs ...any) {
-			finish(outcome, status, errorBody{Error: msg, Delivery: deliveryID}, level, "delivery rejected", append([]any{"error", msg}, attrs...)...)
+			finish(outcome, status, httpx.ErrorBody{Error: msg, Delivery: deliveryID}, level, "delivery rejected", append([]any{"error", msg}, attrs...)...)
 		}
 
 		if !wh.admit(w, r) {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/qemgate/qemgate/intake"
+	"github.com/qemgate/qemgate/internal/httpx"
+	"github.com/qemgate/qemgate/internal/nonnil"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -22,7 +24,7 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 			return
 		}
 		if !slices.Contains([]string{intake.SourceGitea, intake.SourceOpenQA, intake.SourceGiteaAMQP, intake.SourceOpenQAAMQP}, orig.Source) {
-			writeError(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("deliveries from %s cannot be replayed", orig.Source), orig.DeliveryID)
+			httpx.WriteError(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("deliveries from %s cannot be replayed", orig.Source), orig.DeliveryID)
 			return
 		}
 		// Decided afresh from the stored body and the current configuration,
@@ -32,14 +34,14 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 			Headers: orig.Headers, Body: orig.Body,
 		})
 		if dec.Bad() {
-			writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+dec.Row.Reason, orig.DeliveryID)
+			httpx.WriteError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+dec.Row.Reason, orig.DeliveryID)
 			return
 		}
 		row := &dec.Row
 		row.DeliveryID = fmt.Sprintf("%s/replay/%d", orig.DeliveryID, time.Now().UnixNano())
 		row.ReplayOf = &orig.ID
 		if problems := row.MakeStorable(); len(problems) > 0 {
-			writeError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+strings.Join(problems, "; "), orig.DeliveryID)
+			httpx.WriteError(w, r, http.StatusUnprocessableEntity, "the stored delivery is not usable: "+strings.Join(problems, "; "), orig.DeliveryID)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
@@ -47,7 +49,7 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 		res, err := d.Ingest.Accept(ctx, row, dec.Intent)
 		if err != nil {
 			d.Logger.ErrorContext(r.Context(), "replay delivery", "delivery", orig.DeliveryID, "error", err)
-			writeError(w, r, http.StatusServiceUnavailable, "could not store the replay; try again", orig.DeliveryID)
+			httpx.WriteError(w, r, http.StatusServiceUnavailable, "could not store the replay; try again", orig.DeliveryID)
 			return
 		}
 		d.Metrics.replays.WithLabelValues("delivery").Inc()
@@ -56,7 +58,7 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 			"delivery":  row.DeliveryID,
 			"id":        res.Delivery,
 			"replay_of": orig.ID,
-			"jobs":      nonNilIDs(res.JobIDs),
+			"jobs":      nonnil.Slice(res.JobIDs),
 		}
 		if dec.OpenQAJob != 0 {
 			answer["openqa_job"] = dec.OpenQAJob
@@ -64,6 +66,6 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 		if row.Outcome == store.OutcomeIgnored {
 			answer["ignored"] = row.Reason
 		}
-		writeJSON(w, http.StatusAccepted, answer)
+		httpx.WriteJSON(w, http.StatusAccepted, answer)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/qemgate/qemgate/dashboard"
+	"github.com/qemgate/qemgate/internal/httpx"
 )
 
 // routes is the whole HTTP surface of qemgate, in one place.
@@ -54,6 +55,6 @@ func switchedOff(off bool, key string, h http.HandlerFunc) http.HandlerFunc {
 		return h
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, http.StatusNotFound, "switched off by the configuration ("+key+")", "")
+		httpx.WriteError(w, r, http.StatusNotFound, "switched off by the configuration ("+key+")", "")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/intake"
+	"github.com/qemgate/qemgate/internal/httpx"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -38,10 +39,10 @@ func NewServer(d Deps) http.Handler {
 	r.Use(recoverer(d.Logger))
 	r.Use(instrument(d.Metrics, d.Logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "")
+		httpx.WriteError(w, r, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "")
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path, "")
+		httpx.WriteError(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path, "")
 	})
 	d.bodies = newBodyLimiter(d.Config.Webhooks.MaxInflightBytes, d.Config.Webhooks.MaxBodyBytes)
 	routes(r, d)

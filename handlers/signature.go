@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+
+	"github.com/qemgate/qemgate/internal/httpx"
 )
 
 // giteaSignature returns the signature a delivery presents. Gitea sends hex
@@ -90,13 +92,13 @@ func requireBearer(token, realm string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if token == "" {
-				writeError(w, r, http.StatusUnauthorized, realm+" API disabled: no token is configured", "")
+				httpx.WriteError(w, r, http.StatusUnauthorized, realm+" API disabled: no token is configured", "")
 				return
 			}
 			got, ok := bearerToken(r.Header)
 			if !ok || !equalToken(got, token) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`"`)
-				writeError(w, r, http.StatusUnauthorized, "missing or wrong bearer token", "")
+				httpx.WriteError(w, r, http.StatusUnauthorized, "missing or wrong bearer token", "")
 				return
 			}
 			next.ServeHTTP(w, r)
