@@ -91,7 +91,11 @@ var (
 
 // Main runs the package's tests and then stops the node that Shared started,
 // so a run leaves nothing behind. Call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain that also needs another
+// harness's cleanup (pgtest.Run): it runs m and stops the shared node.
+func Run(m interface{ Run() int }) int {
 	mainCalled = true
 	code := m.Run()
 	if shared != nil {
@@ -100,7 +104,7 @@ func Main(m *testing.M) {
 	if sharedDir != "" {
 		_ = os.RemoveAll(sharedDir)
 	}
-	os.Exit(code)
+	return code
 }
 
 // Shared returns the node of this test binary, starting it on first use. The
