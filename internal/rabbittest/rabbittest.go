@@ -266,8 +266,14 @@ log.file.level = info
 		"RABBITMQ_MNESIA_BASE="+filepath.Join(dir, "mnesia"),
 		"RABBITMQ_LOG_BASE="+filepath.Join(dir, "log"),
 		"RABBITMQ_PID_FILE="+filepath.Join(dir, "rabbitmq.pid"),
-		// The distribution port on loopback only, like everything else.
-		"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}",
+		// Without it the script runs the VM in the background and waits
+		// for it: the VM would then not be our child, and would outlive a
+		// test binary that dies without its cleanups (Pdeathsig reaches our
+		// child only). With it the script execs the VM; -noinput below keeps
+		// the VM off its standard input all the same.
+		"RABBITMQ_ALLOW_INPUT=1",
+		// -noinput; the distribution port on loopback only, like the rest.
+		"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-noinput -kernel inet_dist_use_interface {127,0,0,1}",
 	)
 	return b, nil
 }
