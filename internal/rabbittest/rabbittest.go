@@ -8,7 +8,8 @@
 // process group when the test ends, so test binaries running in parallel on
 // one machine never see each other's broker.
 //
-// New starts a node per test (about 10 s on a 2-core machine); Shared starts
+// New starts a node per test (8-20 s on a 2-core machine, up to a minute
+// when it is loaded: use it for tests that stop or kill the broker); Shared starts
 // one per test binary, stopped by Main, for packages whose tests can share a
 // broker by using their own exchange and queue names.
 package rabbittest
@@ -36,8 +37,8 @@ import (
 )
 
 // StartTimeout bounds how long a node may take to accept AMQP connections.
-// A cold node takes 10-30 s on a busy 2-core machine; the margin is for CI
-// runners that are busier still.
+// A node takes 8-20 s on a 2-core machine, and was seen to take 61 s with
+// stress-ng --cpu 4 beside three other nodes starting.
 var StartTimeout = 90 * time.Second
 
 // stopTimeout bounds a graceful stop (SIGTERM) before the node is killed.
@@ -270,8 +271,14 @@ log.file.level = info
 		"RABBITMQ_MNESIA_BASE="+filepath.Join(dir, "mnesia"),
 		"RABBITMQ_LOG_BASE="+filepath.Join(dir, "log"),
 		"RABBITMQ_PID_FILE="+filepath.Join(dir, "rabbitmq.pid"),
-		// The distribution port on loopback only, like everything else.
-		"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}",
+		// Without it the script runs the VM in the background and waits
+		// for it: the VM would then not be our child, and would outlive a
+		// test binary that dies without its cleanups (Pdeathsig reaches our
+		// child only). With it the script execs the VM; -noinput below keeps
+		// the VM off its standard input all the same.
+		"RABBITMQ_ALLOW_INPUT=1",
+		// -noinput; the distribution port on loopback only, like the rest.
+		"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-noinput -kernel inet_dist_use_interface {127,0,0,1}",
 	)
 	return b, nil
 }

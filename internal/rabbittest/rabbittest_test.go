@@ -1,8 +1,11 @@
 package rabbittest
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -73,7 +76,9 @@ func TestPublishConsume(t *testing.T) {
 	if err := d.Ack(false); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	// The ack is asynchronous: wait for the broker to have it. rabbitmqctl
+	// takes seconds on a loaded machine, so poll only as often as needed.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ready, unacked := b.QueueDepth(t, "qemgate.jobs")
 		if ready == 0 && unacked == 0 {
@@ -82,7 +87,6 @@ func TestPublishConsume(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("queue did not drain: %d ready, %d unacked", ready, unacked)
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
 
 	// Mandatory turns a message no queue takes into a test failure.
@@ -214,4 +218,65 @@ func TestShared(t *testing.T) {
 	if n := b.QueueReady(t, "shared-test.q"); n != 1 {
 		t.Fatalf("ready = %d, want 1", n)
 	}
+}
+
+// A test binary that dies without running its cleanups (killed, or a
+// -timeout panic) takes its node and epmd with it.
+func TestDeadTestBinaryLeavesNoProcess(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("RABBITTEST_HELPER") == "1" {
+		t.Skip("helper process only")
+	}
+	if _, err := exec.LookPath("pgrep"); err != nil {
+		t.Skip("pgrep (procps) is not installed")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperNodeThenBlock$", "-test.v")
+	cmd.Env = append(os.Environ(), "RABBITTEST_HELPER=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var node, epmd string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "HELPER-NODE" {
+			node, epmd = f[1], f[2]
+			break
+		}
+	}
+	if node == "" {
+		t.Fatal("the helper did not start a node")
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	short, _, _ := strings.Cut(node, "@")
+	if ps := ours(t, short); !strings.Contains(ps, "beam.smp") {
+		t.Fatalf("no beam.smp for %s: %q", short, ps)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		left := strings.TrimSpace(ours(t, short) + "\n" + ours(t, "epmd -port "+epmd+" "))
+		if left == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("left behind by a killed test binary:\n%s", left)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestHelperNodeThenBlock is the test binary that the test above kills.
+func TestHelperNodeThenBlock(t *testing.T) {
+	if os.Getenv("RABBITTEST_HELPER") != "1" {
+		t.Skip("run by TestDeadTestBinaryLeavesNoProcess")
+	}
+	b := New(t)
+	fmt.Printf("HELPER-NODE %s %d\n", b.Node, b.EPMDPort)
+	time.Sleep(5 * time.Minute)
 }
