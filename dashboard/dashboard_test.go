@@ -24,6 +24,8 @@ const (
 
 func dashConfig(c *config.Config) {
 	c.OpenQA.URL = dashOpenQA
+	c.OBS.URL, c.OBS.WebURL = "https://api.example.test", "https://build.example.test"
+	c.SMELT.URL, c.SMELT.GiteaHost = "https://smelt.example.test", "src.example.test"
 	c.Gitea.Repos = []config.Repo{{Name: dashRepo, PriorityLabels: map[string]int{"priority/high": 700, "priority/low": 300},
 		EmergencyLabels: []string{"emergency"}}}
 }
@@ -82,11 +84,22 @@ func seedDash(t *testing.T, pool *pgxpool.Pool) {
 		(600, 6, 'a', 'a', 10, 'SLE 16 Kernel', 'sle', '16.0', ':6:kernel', 'done', 'failed', NULL, false),
 		(901, 100, 'upd', 'upd', 20, 'SLE 16 Aggregate', 'sle', '16.0', '20260101-1', 'done', 'failed', NULL, false),
 		(902, 100, 'upd2', 'upd2', 20, 'SLE 16 Aggregate', 'sle', '16.0', '20260101-1', 'done', 'passed', NULL, false)`)
+	exec(`UPDATE pulls SET build_ready_at = '2026-01-01T19:40:00Z' WHERE number = 3`)
+	exec(`UPDATE pulls SET priority_source = 'smelt', obs_sha = $1, obs_read_at = now(), obs_build = $2 WHERE number = 1`, headSHA,
+		`{"projects":["SUSE:SLFO:1.1.99:PullRequest:1:SLES"],"results":[{"project":"SUSE:SLFO:1.1.99:PullRequest:1:SLES","product":"SLES","arch":"x86_64","state":"published","version":"16.0","counts":true,"succeeded":["kernel-default"],"failed":["kernel-docs (failed)"]}],"channels":[],"archs":["x86_64"]}`)
+	exec(`INSERT INTO reports (repo, number, sha, kind, key, state, body) VALUES
+		($1, 5, $2, 'approval', '', 'passed', 'openQA tests passed'),
+		($1, 4, $2, 'decline', '3f2a9c0d1e2b', 'failed', '<!-- qemgate summary -->
+### openQA: failed
+
+- [podman](https://openqa.example.test/tests/400) incomplete <script>alert(1)</script>')`, dashRepo, headSHA)
 	exec(`INSERT INTO openqa_job_groups (id, name, description, contact) VALUES (10, 'SLE 16 Kernel', '', 'kernel-qa@suse.de')`)
 	exec(`INSERT INTO job_acceptances (job_id, repo, number, comment_id, reason, author) VALUES (103, $1, 1, 77, 'bsc#1 known', 'qa-kernel')`, dashRepo)
 	exec(`INSERT INTO reports (repo, number, sha, kind, key, state, description) VALUES ($1, 4, $2, 'status', 'qa/openqa', 'failure', '1 job stopped')`, dashRepo, headSHA)
 	exec(`INSERT INTO deliveries (source, delivery_id, event, action, repo, number, body, outcome) VALUES
 		('gitea', 'd-1', 'pull_request', 'synchronized', $1, 4, '\x7b7d', 'accepted')`, dashRepo)
+	exec(`INSERT INTO deliveries (source, delivery_id, event, body, outcome) VALUES
+		('openqa', 'job-400-0123456789abcdef', 'job_done', '\x7b7d', 'accepted')`)
 }
 
 func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
@@ -341,10 +354,10 @@ func TestAPIPull(t *testing.T) {
 		getJSON(t, h, "/api/v1/pulls/products/SLFO/4", http.StatusOK, &d)
 		require.Equal(t, "failed", d.Verdict.Detail.State)
 		require.Equal(t, "job_stopped", d.Verdict.Detail.Reasons[0].Code)
-		require.Len(t, d.Reports, 1)
-		require.Equal(t, "1 job stopped", d.Reports[0].Description)
-		require.Len(t, d.Deliveries, 1)
-		require.Equal(t, "synchronized", d.Deliveries[0].Action)
+		require.Len(t, d.Reports, 2)
+		require.Len(t, d.Deliveries, 2, "the job-done delivery of its job 400 is the PR's too")
+		require.Equal(t, "job-400-0123456789abcdef", d.Deliveries[0].DeliveryID)
+		require.Equal(t, "synchronized", d.Deliveries[1].Action)
 	})
 	t.Run("closed PR still answers", func(t *testing.T) {
 		t.Parallel()
@@ -427,7 +440,18 @@ func TestDashboardPages(t *testing.T) {
 			[]string{`id="pr-2"`, `id="pr-4"`}},
 		{"blocked highlight", "/blocked", 200, []string{`class="high-priority"`, "priority 700 (label priority/high)", "emergency (label emergency)", "No results yet"}, nil},
 		{"blocked bad filter", "/blocked?group_names=(", 400, []string{"Bad filter: group_names: &#34;(&#34; is not a valid regular expression"}, nil},
-		{"pull", "/pulls/products/SLFO/4", 200, []string{"Open products/SLFO#4 in Gitea", "job 400 incomplete", "1 job stopped", "synchronized"}, nil},
+		{"pull", "/pulls/products/SLFO/4", 200, []string{"Open products/SLFO#4 in Gitea", "job 400 incomplete", "1 job stopped", "synchronized",
+			"commit status qa/openqa", "request for changes", `<h5>openQA: failed</h5>`, `<li><a href="https://openqa.example.test/tests/400">podman</a> incomplete &lt;script&gt;`,
+			"finished: 1 stopped", "<td>openqa</td><td>job_done</td>"},
+			[]string{"qemgate summary", "3f2a9c0d1e2b", "<script>alert", ">scheduled<"}},
+		{"pull with an OBS build and SMELT", "/pulls/products/SLFO/1", 200, []string{
+			`<a href="https://build.example.test/project/show/SUSE:SLFO:1.1.99:PullRequest:1:SLES">SUSE:SLFO:1.1.99:PullRequest:1:SLES in OBS</a>`,
+			`<a href="https://smelt.example.test/updates/src.example.test%3Aproducts%3ASLFO%3A1">SMELT</a>`,
+			"kernel-docs (failed)", "build of SLES x86_64 failed", "from SMELT", "finished: 1 failed"}, nil},
+		{"pull after a push: the old build is not the head's", "/pulls/products/SLFO/3", 200,
+			[]string{"the head is not built yet (the build of <code>000000000000</code>, an older head, was ready"}, []string{"· build ready"}},
+		{"pull approved by us is explained", "/pulls/products/SLFO/5", 200,
+			[]string{"done: qemgate approved the head; a new push makes it ours again"}, []string{"<dd>no</dd>"}},
 		{"unknown pull", "/pulls/products/SLFO/99", 404, []string{"does not know this pull request"}, nil},
 		{"aggregates", "/aggregates", 200, []string{"SLES x86_64 · build 20260101-1", "2 pull requests", "products/SLFO#2"}, nil},
 	} {

@@ -82,17 +82,17 @@ const dashPullJobs = `
 		), jobs AS (
 			SELECT p.repo, p.number, 0::bigint AS aggregate_id, ''::text AS product, ''::text AS agg_arch,
 				''::text AS aggregate_build, r.distri AS run_distri, r.version AS run_version, r.build AS run_build,
-				r.arch AS run_arch, j.name, j.arch AS job_arch, `+dashJobColumns+`
+				r.arch AS run_arch, j.name, j.arch AS job_arch, ` + dashJobColumns + `
 			FROM p JOIN test_runs r ON r.repo = p.repo AND r.number = p.number AND r.sha = p.head_sha
 				AND r.state <> 'superseded'
 			JOIN openqa_jobs j ON j.test_run_id = r.id
-			WHERE `+dashJobWhere+`
+			WHERE ` + dashJobWhere + `
 			UNION ALL
 			SELECT l.repo, l.number, l.id, l.product, l.arch, l.build, r.distri, r.version, r.build,
-				r.arch, j.name, j.arch, `+dashJobColumns+`
+				r.arch, j.name, j.arch, ` + dashJobColumns + `
 			FROM latest l JOIN test_runs r ON r.aggregate_id = l.id
 			JOIN openqa_jobs j ON j.test_run_id = r.id
-			WHERE `+dashJobWhere+`
+			WHERE ` + dashJobWhere + `
 		), counted AS (
 			SELECT j.repo, j.number, j.aggregate_id, j.product, j.agg_arch AS arch, j.aggregate_build,
 				j.group_id, j.group_name, coalesce(nullif(j.distri, ''), j.run_distri) AS distri,
