@@ -443,6 +443,27 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
+// LoadOBS reads the obs block as Load does (the file, QEMGATE_OBS_*
+// overrides, its secret files), for commands that need OBS and nothing
+// else: only problems of the obs block are reported.
+func LoadOBS(path string, getenv func(string) string) (OBS, error) {
+	cfg, err := Load(path, getenv)
+	var cerr *Error
+	if err == nil || !errors.As(err, &cerr) {
+		return cfg.OBS, err
+	}
+	var mine []string
+	for _, p := range cerr.Problems {
+		if strings.HasPrefix(p, "QEMGATE_OBS_") || strings.HasPrefix(p, "--config") || strings.HasPrefix(p, path+":") {
+			mine = append(mine, p)
+		}
+	}
+	if len(mine) > 0 {
+		return cfg.OBS, &Error{Problems: mine}
+	}
+	return cfg.OBS, nil
+}
+
 // errEOF lets an empty file count as an empty configuration.
 func errEOF(err error) error {
 	if err != nil && err.Error() == "EOF" {

@@ -13,8 +13,8 @@ type Metrics struct {
 	GiteaRequests  *prometheus.CounterVec
 	// OBSRequests and SMELTRequests count the calls of the optional
 	// clients; they stay empty when obs.url or smelt.url is not set.
-	OBSRequests   *prometheus.CounterVec
-	SMELTRequests *prometheus.CounterVec
+	OBSRequests    *prometheus.CounterVec
+	SMELTRequests  *prometheus.CounterVec
 	Scheduled      *prometheus.CounterVec
 	MetadataReload *prometheus.CounterVec
 	MetadataOK     prometheus.Gauge
