@@ -28,6 +28,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&o.GiteaAddr, "gitea", "127.0.0.1:3000", "the fake Gitea's address")
 	fs.StringVar(&o.OpenQAAddr, "openqa", "127.0.0.1:9526", "the fake openQA's address")
 	fs.StringVar(&o.OBSAddr, "obs", "", "start a fake OBS (and a fake SMELT on a free port) at this address: the PR's products and build state then come from it")
+	fs.BoolVar(&o.RabbitMQ, "rabbitmq", false, "start a RabbitMQ node of its own (needs rabbitmq-server): Gitea's and openQA's events then come through the broker, as in SUSE's infrastructure, not through webhooks")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "qemgate's log level")
 	if err := fs.Parse(args); err != nil {
 		return 2

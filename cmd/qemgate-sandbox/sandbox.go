@@ -21,6 +21,7 @@ import (
 	"github.com/qemgate/qemgate/fake/openqafake"
 	"github.com/qemgate/qemgate/fake/smeltfake"
 	"github.com/qemgate/qemgate/internal/demo"
+	"github.com/qemgate/qemgate/internal/rabbittest"
 	"github.com/qemgate/qemgate/migrations"
 )
 
@@ -28,6 +29,8 @@ type options struct {
 	Listen, GiteaAddr, OpenQAAddr, DatabaseURL, LogLevel string
 	// OBSAddr, when set, starts a fake OBS there and a fake SMELT.
 	OBSAddr string
+	// RabbitMQ starts a broker node: events then come through it.
+	RabbitMQ bool
 }
 
 // sandbox is qemgate with its two fake neighbours.
@@ -36,14 +39,19 @@ type sandbox struct {
 	gitea  *giteafake.Server
 	openqa *openqafake.Server
 	obs    *obsfake.Server
-	smelt  *smeltfake.Server
-	app    *app.App
-	pool   *pgxpool.Pool
-	srv    *http.Server
-	tmp    string
-	pr     giteafake.PullInfo
-	done   chan error
-	base   string
+	broker *rabbittest.Broker
+	bus    *demo.AMQPPublisher
+	// giteaBus receives Gitea's webhooks and puts them on the bus.
+	giteaBus *http.Server
+	stopBus  func()
+	smelt    *smeltfake.Server
+	app      *app.App
+	pool     *pgxpool.Pool
+	srv      *http.Server
+	tmp      string
+	pr       giteafake.PullInfo
+	done     chan error
+	base     string
 	// adminToken is made up at start and printed with the story: the
 	// demo's fixed one would open the admin API to anyone on the machine.
 	adminToken string
@@ -72,11 +80,11 @@ func start(ctx context.Context, o options, logOut io.Writer) (sb *sandbox, err e
 		ln.Close()
 		return nil, err
 	}
-	if err := demo.HookGitea(sb.gitea, sb.base); err != nil {
+	sb.openqa = demo.NewOpenQA(o.OpenQAAddr, sb.base)
+	if err := sb.connect(); err != nil {
 		ln.Close()
 		return nil, err
 	}
-	sb.openqa = demo.NewOpenQA(o.OpenQAAddr, sb.base)
 	if o.OBSAddr != "" {
 		if err := checkFree(o.OBSAddr); err != nil {
 			ln.Close()
@@ -124,6 +132,20 @@ func start(ctx context.Context, o options, logOut io.Writer) (sb *sandbox, err e
 	if err := sb.app.StartWorkers(ctx); err != nil {
 		return nil, err
 	}
+	if sb.app.Bus != nil {
+		busCtx, stopBus := context.WithCancel(context.WithoutCancel(ctx))
+		busDone := make(chan struct{})
+		go func() { defer close(busDone); sb.app.RunBus(busCtx) }()
+		sb.stopBus = func() { stopBus(); <-busDone }
+		// The queue exists once the consumer is connected; the demo PR's
+		// events must find it.
+		for deadline := time.Now().Add(30 * time.Second); sb.app.Bus.State() != "connected"; {
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("qemgate did not connect to RabbitMQ: %s", sb.app.Bus.State())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 
 	// The demo PR, opened after qemgate listens so its webhooks arrive.
 	if sb.pr, err = demo.OpenPull(sb.gitea, "openssl-3: fix CVE-2026-0001"); err != nil {
@@ -154,7 +176,39 @@ func (sb *sandbox) config() config.Config {
 	if sb.obs != nil {
 		demo.WithOBS(&cfg, sb.obs.URL(), sb.smelt.URL())
 	}
+	if sb.broker != nil {
+		cfg.AMQP.URL, cfg.AMQP.Exchange, cfg.AMQP.TopicPrefix = sb.broker.URL, demo.Exchange, demo.TopicPrefix
+	}
 	return cfg
+}
+
+// connect wires the neighbours to qemgate: webhooks, or with -rabbitmq a
+// broker node on which Gitea's events (through a publisher) and openQA's
+// (its AMQP plugin) arrive.
+func (sb *sandbox) connect() error {
+	if !sb.opts.RabbitMQ {
+		return demo.HookGitea(sb.gitea, sb.base)
+	}
+	var err error
+	if sb.broker, err = rabbittest.Launch(); err != nil {
+		return fmt.Errorf("start RabbitMQ: %w", err)
+	}
+	if err := demo.DeclareExchange(sb.broker.URL, demo.Exchange); err != nil {
+		return err
+	}
+	sb.bus = &demo.AMQPPublisher{URL: sb.broker.URL, Exchange: demo.Exchange}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	sb.giteaBus = &http.Server{Handler: &demo.GiteaPublisher{Bus: sb.bus, Prefix: demo.TopicPrefix}, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = sb.giteaBus.Serve(ln) }()
+	if err := demo.HookGitea(sb.gitea, "http://"+ln.Addr().String()); err != nil {
+		return err
+	}
+	sb.openqa.SetHookEnabled(false)
+	sb.openqa.SetPublisher(sb.bus, demo.TopicPrefix)
+	return nil
 }
 
 // Done reports a server that stopped on its own.
@@ -166,6 +220,9 @@ func (sb *sandbox) Close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = sb.srv.Shutdown(ctx)
 		cancel()
+	}
+	if sb.stopBus != nil {
+		sb.stopBus()
 	}
 	if sb.app != nil {
 		sb.app.StopWorkers(context.Background())
@@ -182,6 +239,15 @@ func (sb *sandbox) Close() {
 	if sb.obs != nil {
 		sb.obs.Close()
 		sb.smelt.Close()
+	}
+	if sb.giteaBus != nil {
+		sb.giteaBus.Close()
+	}
+	if sb.bus != nil {
+		sb.bus.Close()
+	}
+	if sb.broker != nil {
+		sb.broker.Close()
 	}
 	if sb.tmp != "" {
 		os.RemoveAll(sb.tmp)

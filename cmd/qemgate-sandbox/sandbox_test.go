@@ -140,3 +140,37 @@ func TestSandboxWithOBS(t *testing.T) {
 		`{"user":"autogits_obs_staging_bot","body":"Build successful"}`)
 	require.Eventually(t, func() bool { return len(sb.openqa.Jobs()) == 3 }, 30*time.Second, 50*time.Millisecond, "three jobs scheduled")
 }
+
+// With -rabbitmq the story runs over a broker of its own: Gitea's events
+// and openQA's arrive as messages, and the PR is approved.
+func TestSandboxWithRabbitMQ(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	o := options{Listen: freeAddr(t), GiteaAddr: freeAddr(t), OpenQAAddr: freeAddr(t), RabbitMQ: true,
+		DatabaseURL: pgtest.URL(t), LogLevel: "error"}
+	sb, err := start(ctx, o, io.Discard)
+	require.NoError(t, err)
+	defer sb.Close()
+	var out bytes.Buffer
+	sb.PrintStory(&out)
+	require.Contains(t, out.String(), "RabbitMQ (-rabbitmq)  "+sb.broker.URL)
+
+	post(t, fmt.Sprintf("%s/_fake/pulls/%s/%d/reviews", sb.gitea.URL(), demo.Repo, sb.pr.Number),
+		`{"user":"autogits_obs_staging_bot","state":"APPROVED","body":"Build successful"}`)
+	require.Eventually(t, func() bool { return len(sb.openqa.Jobs()) == 3 }, time.Minute, 50*time.Millisecond, "three jobs scheduled")
+	for _, j := range sb.openqa.Jobs() {
+		post(t, fmt.Sprintf("%s/_fake/jobs/%d/finish?result=passed", sb.openqa.URL(), j.ID), "")
+	}
+	count := func(sql string) int {
+		var n int
+		require.NoError(t, sb.pool.QueryRow(ctx, sql).Scan(&n))
+		return n
+	}
+	require.Eventually(t, func() bool {
+		return count(`SELECT count(*) FROM reports WHERE kind = 'approval'`) == 1
+	}, time.Minute, 100*time.Millisecond, "qemgate approves")
+	require.Positive(t, count(`SELECT count(*) FROM deliveries WHERE source = 'gitea-amqp' AND outcome = 'accepted'`))
+	require.Equal(t, 3, count(`SELECT count(*) FROM deliveries WHERE source = 'openqa-amqp' AND event_type = 'job_done'`))
+	require.Zero(t, count(`SELECT count(*) FROM deliveries WHERE source IN ('gitea', 'openqa')`))
+}

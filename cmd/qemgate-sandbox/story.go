@@ -2,9 +2,10 @@ package main
 
 import (
 	"fmt"
-	"github.com/qemgate/qemgate/internal/demo"
 	"io"
 	"strings"
+
+	"github.com/qemgate/qemgate/internal/demo"
 )
 
 // PrintStory prints where everything is and the curl lines that drive the
@@ -57,4 +58,14 @@ until the build service says the build is ready.
 	r := strings.NewReplacer("{qemgate}", q, "{gitea}", g, "{openqa}", o, "{pr}", pr, "{number}", fmt.Sprint(n),
 		"{sha}", sb.pr.HeadSHA, "{admin}", sb.adminToken, "{bottoken}", demo.BotToken)
 	fmt.Fprint(w, r.Replace(text))
+	if sb.broker != nil {
+		fmt.Fprintf(w, `
+RabbitMQ (-rabbitmq)  %s  exchange %s, prefix %s, queue %s
+   No webhook calls qemgate: Gitea's events reach the broker through a
+   publisher and openQA's through its AMQP plugin, as in SUSE's
+   infrastructure. Step 4's comment counts within seconds (openQA publishes
+   comment events), not at the poller's next pass. Stored messages:
+   curl -s -H 'Authorization: Bearer %s' '%s/admin/deliveries?source=openqa-amqp' | jq '.deliveries[] | {event, outcome, reason}'
+`, sb.broker.URL, demo.Exchange, demo.TopicPrefix, sb.app.Config.AMQP.Queue, sb.adminToken, q)
+	}
 }

@@ -131,3 +131,26 @@ func (g *GiteaPublisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.Published.Add(1)
 	w.WriteHeader(http.StatusOK)
 }
+
+// The bus of the story: openQA's and the Gitea publisher's exchange and
+// prefix, as on SUSE's broker.
+const (
+	Exchange    = "pubsub"
+	TopicPrefix = "suse"
+)
+
+// DeclareExchange declares the durable topic exchange the publishers use;
+// on a real broker it exists already.
+func DeclareExchange(url, name string) error {
+	conn, err := amqp.DialConfig(url, amqp.Config{Dial: amqp.DefaultDial(5 * time.Second)})
+	if err != nil {
+		return fmt.Errorf("connect to RabbitMQ: %w", err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	return ch.ExchangeDeclare(name, amqp.ExchangeTopic, true, false, false, false, nil)
+}

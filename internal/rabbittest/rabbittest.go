@@ -55,6 +55,8 @@ type Broker struct {
 	DistPort int    // Erlang distribution
 	EPMDPort int    // the node's own epmd
 
+	ownDir string // removed by Close (Launch's node)
+
 	script  string
 	env     []string
 	outPath string // the server's stdout and stderr
@@ -165,6 +167,34 @@ func (b *Broker) Start(tb testing.TB) {
 // launch prepares a node in dir and starts its epmd and the node. Ports are
 // picked at random; when another process takes one of them first, it tries
 // again with new ones. A non-nil Broker must be shut down even with an error.
+// Launch starts a node outside a test (the sandbox's), in a new temporary
+// directory on free loopback ports. Close stops it and removes the
+// directory.
+func Launch() (*Broker, error) {
+	dir, err := os.MkdirTemp("", "qemgate-rabbit-")
+	if err != nil {
+		return nil, err
+	}
+	b, err := launch(dir)
+	if err != nil {
+		if b != nil {
+			b.shutdown()
+		}
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	b.ownDir = dir
+	return b, nil
+}
+
+// Close stops a node that Launch started and removes its directory.
+func (b *Broker) Close() {
+	b.shutdown()
+	if b.ownDir != "" {
+		_ = os.RemoveAll(b.ownDir)
+	}
+}
+
 func launch(dir string) (*Broker, error) {
 	script, err := findServer()
 	if err != nil {
