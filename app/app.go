@@ -51,10 +51,15 @@ type App struct {
 	Overdue *jobs.Overdue
 	// Bus consumes from the broker when amqp.url is set; nil otherwise.
 	Bus *bus.Consumer
+	// Ingest stores deliveries; its dispatcher runs with the workers.
+	Ingest *jobs.Ingest
 
 	riverUI      *riverui.Handler
 	riverRunning atomic.Bool
 	stopUI       context.CancelFunc
+	// stopDispatch ends the dispatcher; dispatchDone is closed when it has.
+	stopDispatch context.CancelFunc
+	dispatchDone chan struct{}
 }
 
 // Options tune an App for tests.
@@ -146,10 +151,11 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
 
-	ingest := &jobs.Ingest{Store: a.Store, River: a.River, OnRetry: func(sqlstate string, attempt int) {
+	ingest := &jobs.Ingest{Store: a.Store, River: a.River, Logger: logger.With("component", "dispatcher"), OnRetry: func(sqlstate string, attempt int) {
 		a.Metrics.IngestRetried(sqlstate)
 		logger.Warn("ingest transaction aborted by PostgreSQL; running it again", "sqlstate", sqlstate, "attempt", attempt)
 	}}
+	a.Ingest = ingest
 	busMetrics := bus.NewMetrics(a.Registry)
 	if cfg.AMQP.Enabled() {
 		a.Bus = bus.New(&a.Config, intake.Receiver{Config: &a.Config, Ingest: ingest}, logger, busMetrics)
@@ -270,6 +276,12 @@ func (a *App) StartWorkers(ctx context.Context) error {
 	if err := a.riverUI.Start(uiCtx); err != nil {
 		return fmt.Errorf("river ui: %w", err)
 	}
+	// The dispatcher turns stored deliveries into jobs (jobs.Ingest): on
+	// every replica, woken by this one's deliveries and sweeping for the
+	// rest, so that a delivery whose replica died is dispatched by another.
+	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopDispatch, a.dispatchDone = stopDispatch, make(chan struct{})
+	go func() { defer close(a.dispatchDone); a.Ingest.RunDispatcher(dispatchCtx, a.Config.Workers.DispatchSweep.D()) }()
 	a.riverRunning.Store(true)
 	return nil
 }
@@ -282,6 +294,9 @@ func (a *App) StopWorkers(ctx context.Context) {
 	if !a.riverRunning.Swap(false) {
 		return
 	}
+	// Work not dispatched yet stays pending for the next dispatcher.
+	a.stopDispatch()
+	<-a.dispatchDone
 	soft, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.ShutdownWait.D()/2)
 	defer cancel()
 	if err := a.River.Stop(soft); err != nil {

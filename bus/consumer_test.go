@@ -82,7 +82,12 @@ func newRig(t *testing.T, broker *rabbittest.Broker, opts ...rigOption) *rig {
 	jobs.Register(workers, jobs.Deps{})
 	rc, err := river.NewClient(riverpgxv5.New(r.pool), &river.Config{Workers: workers})
 	require.NoError(t, err)
-	r.ingest = &jobs.Ingest{Store: store.New(r.pool), River: rc}
+	in := &jobs.Ingest{Store: store.New(r.pool), River: rc}
+	dctx, stopDispatch := context.WithCancel(context.Background())
+	dispatched := make(chan struct{})
+	go func() { defer close(dispatched); in.RunDispatcher(dctx, 50*time.Millisecond) }()
+	t.Cleanup(func() { stopDispatch(); <-dispatched })
+	r.ingest = in
 	for _, o := range opts {
 		o(r)
 	}
@@ -152,9 +157,14 @@ type row struct {
 
 func (r *rig) delivery(idLike string) row {
 	r.t.Helper()
+	// An acknowledged message's jobs are inserted by the dispatcher.
+	require.Eventually(r.t, func() bool {
+		n, err := store.PendingWork(context.Background(), r.pool)
+		return err == nil && n == 0
+	}, 30*time.Second, 10*time.Millisecond, "delivery work still pending")
 	var d row
-	require.NoError(r.t, r.pool.QueryRow(context.Background(), `SELECT source, event, event_type, outcome, reason, repo, cardinality(job_ids)
-		FROM deliveries WHERE delivery_id LIKE $1`, idLike).Scan(&d.source, &d.event, &d.eventType, &d.outcome, &d.reason, &d.repo, &d.jobs))
+	require.NoError(r.t, r.pool.QueryRow(context.Background(), `SELECT d.source, d.event, d.event_type, d.outcome, d.reason, d.repo, cardinality(coalesce(w.job_ids, d.job_ids))
+		FROM deliveries d LEFT JOIN delivery_work w ON w.delivery = d.id WHERE d.delivery_id LIKE $1`, idLike).Scan(&d.source, &d.event, &d.eventType, &d.outcome, &d.reason, &d.repo, &d.jobs))
 	return d
 }
 

@@ -348,6 +348,10 @@ type Workers struct {
 	// the tail of every reaction.
 	FetchCooldown     Duration `yaml:"fetch_cooldown" json:"fetch_cooldown"`
 	FetchPollInterval Duration `yaml:"fetch_poll_interval" json:"fetch_poll_interval"`
+	// DispatchSweep is how often the dispatcher looks for stored deliveries
+	// whose jobs are not inserted yet when nothing woke it: those a replica
+	// acknowledged and then died before dispatching.
+	DispatchSweep Duration `yaml:"dispatch_sweep" json:"dispatch_sweep"`
 }
 
 // Duration is a time.Duration that reads "5m" style strings from YAML.
@@ -393,7 +397,8 @@ func Default() Config {
 		Aggregates: Aggregates{Schedule: "0 2 * * *"},
 		Workers: Workers{Gitea: 4, OpenQA: 4, Default: 8,
 			JobTimeout: Duration(2 * time.Minute), RescueAfter: Duration(3 * time.Minute),
-			FetchCooldown: Duration(20 * time.Millisecond), FetchPollInterval: Duration(200 * time.Millisecond)},
+			FetchCooldown: Duration(20 * time.Millisecond), FetchPollInterval: Duration(200 * time.Millisecond),
+			DispatchSweep: Duration(time.Second)},
 		OBS: OBS{Repository: "product", Archs: []string{"x86_64", "aarch64", "ppc64le", "s390x"},
 			StagingBot: "autogits_obs_staging_bot", Timeout: Duration(30 * time.Second), PollLimit: 20},
 		SMELT: SMELT{Timeout: Duration(30 * time.Second)},
@@ -592,6 +597,7 @@ func (c *Config) validate() []string {
 	positive("QEMGATE_POLL_OPENQA_STALE_AFTER", c.Poll.OpenQAStaleAfter)
 	positive("QEMGATE_RETENTION_DELIVERIES", c.Retention.Deliveries)
 	positive("QEMGATE_WORKERS_JOB_TIMEOUT", c.Workers.JobTimeout)
+	positive("QEMGATE_WORKERS_DISPATCH_SWEEP", c.Workers.DispatchSweep)
 	if c.Workers.FetchCooldown < Duration(time.Millisecond) || c.Workers.FetchPollInterval < c.Workers.FetchCooldown {
 		add("QEMGATE_WORKERS_FETCH_COOLDOWN, QEMGATE_WORKERS_FETCH_POLL_INTERVAL: %s and %s must be at least 1ms, the poll interval at least the cooldown",
 			c.Workers.FetchCooldown.D(), c.Workers.FetchPollInterval.D())

@@ -149,6 +149,7 @@ var envVars = []envVar{
 	{"QEMGATE_WORKERS_JOB_TIMEOUT", "bound of one attempt of an event-driven job", duration(func(c *Config) *Duration { return &c.Workers.JobTimeout })},
 	{"QEMGATE_WORKERS_FETCH_COOLDOWN", "least time between two fetches of new jobs by one queue", duration(func(c *Config) *Duration { return &c.Workers.FetchCooldown })},
 	{"QEMGATE_WORKERS_FETCH_POLL_INTERVAL", "how often a queue looks for jobs without a notification", duration(func(c *Config) *Duration { return &c.Workers.FetchPollInterval })},
+	{"QEMGATE_WORKERS_DISPATCH_SWEEP", "how often the dispatcher looks for deliveries whose jobs are not inserted yet", duration(func(c *Config) *Duration { return &c.Workers.DispatchSweep })},
 	{"QEMGATE_WORKERS_RESCUE_AFTER", "a job running this long (a killed process's) is retried; at least the job timeout", duration(func(c *Config) *Duration { return &c.Workers.RescueAfter })},
 }
 

@@ -122,7 +122,7 @@ func handleResyncPull(d Deps) http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
 		defer cancel()
-		res, err := d.Ingest.Accept(ctx, row, jobs.Intent{Repo: repo.Name, Number: number, Deep: true})
+		res, err := d.Ingest.AcceptNow(ctx, row, jobs.Intent{Repo: repo.Name, Number: number, Deep: true})
 		if err != nil {
 			d.Logger.ErrorContext(r.Context(), "resync", "pull", fmt.Sprintf("%s#%d", repo.Name, number), "error", err)
 			httpx.WriteError(w, r, http.StatusServiceUnavailable, "could not enqueue the resync; try again", "")

@@ -132,6 +132,7 @@ func TestAdminReplay(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT id FROM deliveries`).Scan(&origID))
 
 	// The first sync finished; a replay must enqueue the work again.
+	waitDispatched(t, b.pool)
 	_, err := b.pool.Exec(context.Background(), `UPDATE river_job SET state = 'completed', finalized_at = now()`)
 	require.NoError(t, err)
 

@@ -14,6 +14,9 @@ type giteaAck struct {
 	Jobs      []int64 `json:"jobs,omitempty"`
 	Duplicate bool    `json:"duplicate,omitempty"`
 	Ignored   string  `json:"ignored,omitempty"`
+	// Queued says that the work is stored with the delivery; the
+	// dispatcher inserts its job (Job and Jobs are then empty).
+	Queued bool `json:"queued,omitempty"`
 	// IDReused says that the id was stored already with another body; this
 	// body is stored (and acted on) under Delivery, "<id>#<body hash>".
 	IDReused bool `json:"id_reused,omitempty"`
@@ -69,7 +72,7 @@ func handleGiteaWebhook(d Deps) http.HandlerFunc {
 			if res.Outcome == intake.OutcomeDuplicate {
 				return giteaAck{Delivery: res.Row.DeliveryID, Duplicate: true}
 			}
-			ack := giteaAck{Delivery: res.Row.DeliveryID, Jobs: res.JobIDs, IDReused: res.Row.IDReused}
+			ack := giteaAck{Delivery: res.Row.DeliveryID, Jobs: res.JobIDs, Queued: res.Queued, IDReused: res.Row.IDReused}
 			if res.Outcome == store.OutcomeIgnored {
 				ack.Ignored = res.Row.Reason
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -52,7 +53,7 @@ func TestGiteaWebhookFixtures(t *testing.T) {
 			require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
 			ack := decode(t, rec)
 			require.Equal(t, d.Headers["X-Gitea-Delivery"], ack["delivery"])
-			require.NotNil(t, ack["job"], "the answer names the job")
+			require.Equal(t, true, ack["queued"], "the answer says the work is stored")
 
 			list, err := store.ListDeliveries(context.Background(), b.pool, store.DeliveryFilter{})
 			require.NoError(t, err)
@@ -82,8 +83,9 @@ func TestGiteaWebhookFixtures(t *testing.T) {
 			js := riverJobs(t, b.pool)
 			require.Len(t, js, 1)
 			require.Equal(t, tt.jobKind, js[0].Kind)
-			require.Equal(t, float64(js[0].ID), ack["job"])
-			require.Equal(t, []int64{js[0].ID}, row.JobIDs)
+			row, err = store.GetDelivery(context.Background(), b.pool, list[0].ID)
+			require.NoError(t, err)
+			require.Equal(t, []int64{js[0].ID}, row.JobIDs, "the record names the job the dispatcher inserted")
 			for k, v := range tt.jobArgs {
 				require.Equal(t, v, js[0].Args[k], "job arg %s", k)
 			}
@@ -291,7 +293,7 @@ func TestGiteaWebhookBurstLeavesOnePendingSync(t *testing.T) {
 	require.Len(t, js, 1, "one pending sync for the PR")
 	var linked int
 	require.NoError(t, b.pool.QueryRow(context.Background(),
-		`SELECT count(*) FROM deliveries WHERE job_ids = ARRAY[$1]::bigint[]`, js[0].ID).Scan(&linked))
+		`SELECT count(*) FROM delivery_work WHERE job_ids = ARRAY[$1]::bigint[]`, js[0].ID).Scan(&linked))
 	require.Equal(t, 50, linked, "every delivery names the job that will do its work")
 }
 
@@ -302,6 +304,7 @@ func TestGiteaWebhookEventDuringRunningSync(t *testing.T) {
 	h, b := setup(t)
 	d := fixture.GiteaDelivery(t, "pull_request_opened")
 	require.Equal(t, http.StatusAccepted, replay(h, d).Code)
+	waitDispatched(t, b.pool)
 	_, err := b.pool.Exec(context.Background(), `UPDATE river_job SET state = 'running', attempted_at = now(), attempt = 1`)
 	require.NoError(t, err)
 	for i := range 3 {
@@ -314,9 +317,12 @@ func TestGiteaWebhookEventDuringRunningSync(t *testing.T) {
 	require.Equal(t, 1, countRows(t, b.pool, "rerun_marks"), "... but the running sync is marked to run again when it ends")
 }
 
-// After a 202 the delivery and its job are committed: a new connection sees
-// both. When the job cannot be stored, the delivery is not stored either and
-// the answer is not a 2xx, so Gitea records the delivery as failed.
+// After a 202 the delivery and the promise of its job (its delivery_work
+// row) are committed: a new connection sees both, and the dispatcher makes
+// the job. When the work cannot be stored, the delivery is not stored
+// either and the answer is not a 2xx, so Gitea records the delivery as
+// failed. When River cannot take the job, the delivery is still
+// acknowledged, its work stays pending, and it is dispatched once River can.
 func TestGiteaWebhookCommitBeforeAck(t *testing.T) {
 	t.Parallel()
 	t.Run("acknowledged means committed", func(t *testing.T) {
@@ -327,22 +333,44 @@ func TestGiteaWebhookCommitBeforeAck(t *testing.T) {
 		other, err := pgx.Connect(context.Background(), b.pool.Config().ConnConfig.ConnString())
 		require.NoError(t, err)
 		defer other.Close(context.Background())
-		var deliveries, jobs int
+		var deliveries, work int
 		require.NoError(t, other.QueryRow(context.Background(), `SELECT count(*) FROM deliveries WHERE delivery_id = $1`, d.Headers["X-Gitea-Delivery"]).Scan(&deliveries))
-		require.NoError(t, other.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'sync_pull'`).Scan(&jobs))
+		require.NoError(t, other.QueryRow(context.Background(), `SELECT count(*) FROM delivery_work w JOIN deliveries d ON d.id = w.delivery
+			WHERE d.delivery_id = $1 AND w.repo = 'products/SLFO' AND w.number = 1`, d.Headers["X-Gitea-Delivery"]).Scan(&work))
 		require.Equal(t, 1, deliveries)
-		require.Equal(t, 1, jobs)
+		require.Equal(t, 1, work)
+		js := riverJobs(t, b.pool)
+		require.Len(t, js, 1)
+		require.Equal(t, "sync_pull", js[0].Kind)
 	})
-	t.Run("no job, no delivery, no ack", func(t *testing.T) {
+	t.Run("no work, no delivery, no ack", func(t *testing.T) {
 		t.Parallel()
 		h, b := setup(t)
-		breakJobTable(t, b.pool)
+		_, err := b.pool.Exec(context.Background(), `ALTER TABLE delivery_work RENAME TO delivery_work_gone`)
+		require.NoError(t, err)
 		d := fixture.GiteaDelivery(t, "pull_request_opened")
 		rec := replay(h, d)
 		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 		require.Equal(t, d.Headers["X-Gitea-Delivery"], decode(t, rec)["delivery"])
-		require.Equal(t, 0, countRows(t, b.pool, "deliveries"), "the delivery row was rolled back with the job")
+		require.Equal(t, 0, countRows(t, b.pool, "deliveries"), "the delivery row was rolled back with its work")
 		require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.deliveries.WithLabelValues("gitea", "pull_request", "error")))
+	})
+	t.Run("River away: acknowledged, dispatched later", func(t *testing.T) {
+		t.Parallel()
+		h, b := setup(t)
+		breakJobTable(t, b.pool)
+		d := fixture.GiteaDelivery(t, "pull_request_opened")
+		require.Equal(t, http.StatusAccepted, replay(h, d).Code)
+		// The dispatcher fails and rolls back its claim, again and again.
+		time.Sleep(200 * time.Millisecond)
+		n, err := store.PendingWork(context.Background(), b.pool)
+		require.NoError(t, err)
+		require.Equal(t, int64(1), n, "the work is still pending")
+		_, err = b.pool.Exec(context.Background(), `ALTER TABLE river_job_gone RENAME TO river_job`)
+		require.NoError(t, err)
+		js := riverJobs(t, b.pool)
+		require.Len(t, js, 1, "dispatched once River is back")
+		require.Equal(t, "sync_pull", js[0].Kind)
 	})
 }
 

@@ -12,7 +12,9 @@ type openqaAck struct {
 	OpenQAJob int64   `json:"openqa_job"`
 	Jobs      []int64 `json:"jobs,omitempty"`
 	Duplicate bool    `json:"duplicate,omitempty"`
-	IDReused  bool    `json:"id_reused,omitempty"`
+	// Queued: the work is stored; the dispatcher inserts its job.
+	Queued   bool `json:"queued,omitempty"`
+	IDReused bool `json:"id_reused,omitempty"`
 }
 
 // handleOpenQAWebhook receives job-done callbacks from openQA's hook script
@@ -40,7 +42,7 @@ func handleOpenQAWebhook(d Deps) http.HandlerFunc {
 			if res.Outcome == intake.OutcomeDuplicate {
 				return openqaAck{Delivery: res.Row.DeliveryID, OpenQAJob: res.OpenQAJob, Duplicate: true}
 			}
-			return openqaAck{Delivery: res.Row.DeliveryID, OpenQAJob: res.OpenQAJob, Jobs: res.JobIDs, IDReused: res.Row.IDReused}
+			return openqaAck{Delivery: res.Row.DeliveryID, OpenQAJob: res.OpenQAJob, Jobs: res.JobIDs, Queued: res.Queued, IDReused: res.Row.IDReused}
 		},
 		attrs: func(res intake.Result) []any {
 			return []any{"openqa_job", res.OpenQAJob, "event_type", res.Row.EventType, "result", res.Row.Action}

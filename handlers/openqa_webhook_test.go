@@ -177,6 +177,7 @@ func TestAdminReplayOpenQA(t *testing.T) {
 	var id int64
 	require.NoError(t, b.pool.QueryRow(t.Context(), `SELECT id FROM deliveries`).Scan(&id))
 	// The first sync is done: a replay must cause another.
+	waitDispatched(t, b.pool)
 	_, err := b.pool.Exec(t.Context(), `UPDATE river_job SET state = 'completed', finalized_at = now()`)
 	require.NoError(t, err)
 

@@ -157,7 +157,7 @@ func receive(d Deps, wh webhook) http.HandlerFunc {
 		case store.OutcomeIgnored:
 			finish(res.Outcome, http.StatusAccepted, wh.ack(res), slog.LevelInfo, "delivery ignored", append(attrs, "reason", res.Row.Reason)...)
 		default:
-			finish(res.Outcome, http.StatusAccepted, wh.ack(res), slog.LevelInfo, "delivery accepted", append(attrs, "jobs", res.JobIDs)...)
+			finish(res.Outcome, http.StatusAccepted, wh.ack(res), slog.LevelInfo, "delivery accepted", append(attrs, "queued", res.Queued)...)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func handleReplayDelivery(d Deps) http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), ingestTimeout)
 		defer cancel()
-		res, err := d.Ingest.Accept(ctx, row, dec.Intent)
+		res, err := d.Ingest.AcceptNow(ctx, row, dec.Intent)
 		if err != nil {
 			d.Logger.ErrorContext(r.Context(), "replay delivery", "delivery", orig.DeliveryID, "error", err)
 			httpx.WriteError(w, r, http.StatusServiceUnavailable, "could not store the replay; try again", orig.DeliveryID)

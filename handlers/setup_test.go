@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -64,11 +65,16 @@ func setup(t testing.TB, mutate ...func(*config.Config)) (http.Handler, *testBun
 	require.NoError(t, err)
 	metrics := NewMetrics(prometheus.NewRegistry())
 	st := store.New(pool)
+	in := &jobs.Ingest{Store: st, River: rc}
+	dctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); in.RunDispatcher(dctx, 50*time.Millisecond) }()
+	t.Cleanup(func() { stop(); <-done })
 	h := NewServer(Deps{
 		Config:  cfg,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Store:   st,
-		Ingest:  &jobs.Ingest{Store: st, River: rc},
+		Ingest:  in,
 		Metrics: metrics,
 		Ready:   func(context.Context) (map[string]string, error) { return nil, nil },
 	})
@@ -112,6 +118,7 @@ type riverJob struct {
 
 func riverJobs(t *testing.T, pool *pgxpool.Pool) []riverJob {
 	t.Helper()
+	waitDispatched(t, pool)
 	rows, err := pool.Query(context.Background(), `SELECT id, kind, state::text, args FROM river_job ORDER BY id`)
 	require.NoError(t, err)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (riverJob, error) {
@@ -131,4 +138,14 @@ func countRows(t *testing.T, pool *pgxpool.Pool, table string) int {
 	var n int
 	require.NoError(t, pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n))
 	return n
+}
+
+// waitDispatched waits until the dispatcher has inserted the jobs of every
+// acknowledged delivery: a 202 promises the work, not that its job exists.
+func waitDispatched(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		n, err := store.PendingWork(context.Background(), pool)
+		return err == nil && n == 0
+	}, 30*time.Second, 10*time.Millisecond, "delivery work still pending")
 }

@@ -169,9 +169,12 @@ func bodyID(event string, body []byte) string {
 }
 
 // Ingester stores a delivery together with the work it implies; it is
-// *jobs.Ingest in production.
+// *jobs.Ingest in production. Accept commits the delivery with its work
+// stored for the dispatcher (the webhooks and the bus); AcceptNow commits it
+// with its River jobs, whose ids it returns (an operator's replay or resync).
 type Ingester interface {
 	Accept(ctx context.Context, d *store.Delivery, intent jobs.Intent) (jobs.Accepted, error)
+	AcceptNow(ctx context.Context, d *store.Delivery, intent jobs.Intent) (jobs.Accepted, error)
 }
 
 // Result is what recording a message did.
@@ -179,7 +182,10 @@ type Result struct {
 	Decision
 	// Outcome is accepted, ignored, bad_request or duplicate.
 	Outcome string
-	JobIDs  []int64
+	// JobIDs are empty for Receive: the dispatcher inserts the jobs after
+	// the acknowledgement; Queued says it will.
+	JobIDs []int64
+	Queued bool
 }
 
 // Receiver is the one skeleton behind every way a delivery arrives:
@@ -213,7 +219,7 @@ func (rc Receiver) Record(ctx context.Context, d Decision) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.JobIDs = acc.JobIDs
+	res.JobIDs, res.Queued = acc.JobIDs, acc.Queued
 	switch {
 	case res.Bad():
 		// Refused again when it is a duplicate: the same input gets the same answer.

@@ -1,10 +1,14 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,22 +35,49 @@ type Intent struct {
 }
 
 // Ingest stores deliveries together with the jobs they imply.
+//
+// Accept, the path of webhooks and the bus, stores a delivery and a
+// delivery_work row naming its work in one statement, and is done: the
+// acknowledgement waits for one commit and takes no lock that another
+// delivery waits for. The dispatcher (RunDispatcher, on every replica) turns
+// work rows into River jobs in batches, each in one transaction that claims
+// its rows with FOR UPDATE SKIP LOCKED, inserts the jobs and records their
+// ids: a crash at any point leaves every row either dispatched with its jobs
+// or pending, to be claimed again. AcceptNow, for an operator's replay or
+// resync, stores the delivery and inserts its jobs in one transaction, so
+// that the answer can name them.
 type Ingest struct {
 	Store *store.Store
 	River Inserter
 	// OnRetry, when set, is told of every transaction that PostgreSQL
 	// aborted as a deadlock or serialization failure and that runs again.
 	OnRetry func(sqlstate string, attempt int)
+	// Logger, when set, is told why a dispatch failed.
+	Logger *slog.Logger
+
+	wakeOnce sync.Once
+	wake     chan struct{}
 }
 
-// Ingest's transaction takes row locks on River's unique jobs (ON CONFLICT
-// DO UPDATE) while River's completer updates the same rows in its own order,
-// so PostgreSQL may abort it as a deadlock on a healthy database. The whole
-// transaction is idempotent on the delivery id, so it runs again, at most
-// ingestAttempts times, after a jittered pause of up to ingestBackoff << n.
+// A transaction that inserts River jobs takes row locks on River's unique
+// jobs (ON CONFLICT DO UPDATE) while River's completer and other
+// dispatchers update the same rows in their own order, so PostgreSQL may
+// abort it as a deadlock on a healthy database. Every such transaction is
+// idempotent (on the delivery id, or on the claimed work rows), so it runs
+// again, at most ingestAttempts times, after a jittered pause of up to
+// ingestBackoff << n.
 const (
 	ingestAttempts = 5
 	ingestBackoff  = 10 * time.Millisecond
+)
+
+// Dispatching: at most dispatchBatch work rows per transaction; the
+// dispatcher looks for work every DispatchSweep even when nothing woke it,
+// which is how a delivery acknowledged by a replica that died before
+// dispatching it is found by another.
+const (
+	dispatchBatch = 100
+	DispatchSweep = time.Second
 )
 
 // retryableTx reports the errors after which a whole transaction may simply
@@ -59,23 +90,13 @@ func retryableTx(err error) (sqlstate string, ok bool) {
 	return "", false
 }
 
-// Accepted says what Accept did.
-type Accepted struct {
-	Delivery  int64
-	Duplicate bool
-	JobIDs    []int64
-}
-
-// Accept stores d and enqueues the work of intent in one transaction: when
-// it returns without error both are committed, and not before. A delivery
-// whose (source, id) is already stored changes nothing and is reported as a
-// duplicate.
-func (in *Ingest) Accept(ctx context.Context, d *store.Delivery, intent Intent) (Accepted, error) {
+// retry runs fn again after a deadlock or serialization failure.
+func (in *Ingest) retry(ctx context.Context, fn func() error) error {
 	for attempt := 1; ; attempt++ {
-		res, err := in.accept(ctx, d, intent)
+		err := fn()
 		code, retry := retryableTx(err)
 		if !retry || attempt == ingestAttempts {
-			return res, err
+			return err
 		}
 		if in.OnRetry != nil {
 			in.OnRetry(code, attempt)
@@ -83,23 +104,104 @@ func (in *Ingest) Accept(ctx context.Context, d *store.Delivery, intent Intent) 
 		pause := time.Duration(rand.Int64N(int64(ingestBackoff << attempt)))
 		select {
 		case <-ctx.Done():
-			return res, err
+			return err
 		case <-time.After(pause):
 		}
 	}
 }
 
+// Accepted says what Accept did.
+type Accepted struct {
+	Delivery  int64
+	Duplicate bool
+	// JobIDs are the jobs AcceptNow inserted. Accept leaves them to the
+	// dispatcher and sets Queued instead.
+	JobIDs []int64
+	// Queued says that the delivery's work is stored for the dispatcher.
+	Queued bool
+}
+
+// zero says whether the intent asks for no work.
+func (i Intent) zero() bool { return i.OpenQAJob == 0 && i.Repo == "" }
+
+// Accept stores d and, when it is accepted, the work of intent, in one
+// statement: when it returns without error both are committed, and not
+// before, and the dispatcher is woken. A delivery whose (source, id) is
+// already stored changes nothing and is reported as a duplicate.
+//
+// For an openQA event from the bus (KnownJobOnly) whether qemgate follows
+// the job is asked first, and a job it does not follow is stored as
+// ignored, with no work.
+func (in *Ingest) Accept(ctx context.Context, d *store.Delivery, intent Intent) (Accepted, error) {
+	var res Accepted
+	err := in.retry(ctx, func() error {
+		var err error
+		res, err = in.accept(ctx, d, intent)
+		return err
+	})
+	if err != nil {
+		return Accepted{}, fmt.Errorf("accept delivery %s/%s: %w", d.Source, d.DeliveryID, err)
+	}
+	if res.Queued {
+		in.Wake()
+	}
+	return res, nil
+}
+
 func (in *Ingest) accept(ctx context.Context, d *store.Delivery, intent Intent) (Accepted, error) {
+	if err := in.decideKnownJob(ctx, in.Store.Pool, d, intent); err != nil {
+		return Accepted{}, err
+	}
+	var work *store.Work
+	if d.Outcome == store.OutcomeAccepted && !intent.zero() {
+		work = &store.Work{Repo: intent.Repo, Number: intent.Number, SHA: intent.SHA, OpenQAJob: intent.OpenQAJob, Deep: intent.Deep}
+	}
+	inserted, err := store.InsertDeliveryWork(ctx, in.Store.Pool, d, work)
+	if err != nil || !inserted {
+		return Accepted{Duplicate: err == nil}, err
+	}
+	return Accepted{Delivery: d.ID, Queued: work != nil}, nil
+}
+
+// decideKnownJob stores an openQA event from the bus about a job qemgate
+// does not follow as ignored. A job that becomes followed later is synced
+// by whoever made it followed (the run that posted it), as before.
+func (in *Ingest) decideKnownJob(ctx context.Context, db store.DBTX, d *store.Delivery, intent Intent) error {
+	if !intent.KnownJobOnly || d.Outcome != store.OutcomeAccepted {
+		return nil
+	}
+	known, err := store.FollowsOpenQAJob(ctx, db, intent.OpenQAJob)
+	if err != nil {
+		return err
+	}
+	if !known {
+		d.Outcome, d.Reason = store.OutcomeIgnored, fmt.Sprintf("openQA job %d is not one qemgate follows", intent.OpenQAJob)
+	}
+	return nil
+}
+
+// AcceptNow stores d and enqueues the work of intent in one transaction,
+// and returns the jobs: for an operator, whose answer names them. It holds
+// River's unique-job row locks across its commit, which is why the
+// webhooks and the bus use Accept.
+func (in *Ingest) AcceptNow(ctx context.Context, d *store.Delivery, intent Intent) (Accepted, error) {
+	var res Accepted
+	err := in.retry(ctx, func() error {
+		var err error
+		res, err = in.acceptNow(ctx, d, intent)
+		return err
+	})
+	if err != nil {
+		return Accepted{}, fmt.Errorf("accept delivery %s/%s: %w", d.Source, d.DeliveryID, err)
+	}
+	return res, nil
+}
+
+func (in *Ingest) acceptNow(ctx context.Context, d *store.Delivery, intent Intent) (Accepted, error) {
 	var res Accepted
 	err := in.Store.InTx(ctx, func(tx pgx.Tx) error {
-		if intent.KnownJobOnly && d.Outcome == store.OutcomeAccepted {
-			known, err := store.FollowsOpenQAJob(ctx, tx, intent.OpenQAJob)
-			if err != nil {
-				return err
-			}
-			if !known {
-				d.Outcome, d.Reason = store.OutcomeIgnored, fmt.Sprintf("openQA job %d is not one qemgate follows", intent.OpenQAJob)
-			}
+		if err := in.decideKnownJob(ctx, tx, d, intent); err != nil {
+			return err
 		}
 		inserted, err := store.InsertDelivery(ctx, tx, d)
 		if err != nil {
@@ -120,10 +222,149 @@ func (in *Ingest) accept(ctx context.Context, d *store.Delivery, intent Intent) 
 		res.JobIDs = ids
 		return store.SetDeliveryJobs(ctx, tx, d.ID, ids)
 	})
-	if err != nil {
-		return Accepted{}, fmt.Errorf("accept delivery %s/%s: %w", d.Source, d.DeliveryID, err)
+	return res, err
+}
+
+func (in *Ingest) wakeChan() chan struct{} {
+	in.wakeOnce.Do(func() { in.wake = make(chan struct{}, 1) })
+	return in.wake
+}
+
+// Wake tells this process's dispatcher that work is waiting. It never
+// blocks; wakes while a dispatch runs make it run once more.
+func (in *Ingest) Wake() {
+	select {
+	case in.wakeChan() <- struct{}{}:
+	default:
 	}
-	return res, nil
+}
+
+// RunDispatcher dispatches work until ctx ends: when woken, and every
+// sweep (DispatchSweep when 0). It runs on every replica; the claims keep
+// them apart.
+func (in *Ingest) RunDispatcher(ctx context.Context, sweep time.Duration) {
+	if sweep <= 0 {
+		sweep = DispatchSweep
+	}
+	tick := time.NewTicker(sweep)
+	defer tick.Stop()
+	for {
+		for ctx.Err() == nil {
+			n, err := in.Dispatch(ctx)
+			if err != nil {
+				if in.Logger != nil && ctx.Err() == nil {
+					in.Logger.ErrorContext(ctx, "dispatch delivery work; trying again at the next sweep", "error", err)
+				}
+				break
+			}
+			if n < dispatchBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-in.wakeChan():
+		case <-tick.C:
+		}
+	}
+}
+
+// Dispatch turns at most one batch of pending work into River jobs and
+// returns how many work rows it dispatched. Rows another dispatcher holds
+// are left to it.
+func (in *Ingest) Dispatch(ctx context.Context) (int, error) {
+	var n int
+	err := in.retry(ctx, func() error {
+		var err error
+		n, err = in.dispatch(ctx, dispatchBatch, nil)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dispatch delivery work: %w", err)
+	}
+	return n, nil
+}
+
+// DispatchAll dispatches until no work is pending that no one else holds.
+func (in *Ingest) DispatchAll(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := in.Dispatch(ctx)
+		total += n
+		if err != nil || n < dispatchBatch {
+			return total, err
+		}
+	}
+}
+
+// dispatch claims at most limit work rows, inserts their jobs and marks
+// them dispatched, all in one transaction. beforeCommit, for tests, runs
+// last inside it.
+func (in *Ingest) dispatch(ctx context.Context, limit int, beforeCommit func(tx pgx.Tx) error) (int, error) {
+	var n int
+	err := in.Store.InTx(ctx, func(tx pgx.Tx) error {
+		work, err := store.ClaimWork(ctx, tx, limit)
+		if err != nil || len(work) == 0 {
+			return err
+		}
+		// A burst for one PR is one enqueue: the same intent gets the same
+		// jobs. Distinct intents go in a fixed order, so that two
+		// dispatchers lock River's unique rows in the same order.
+		intents := make([]Intent, len(work))
+		for i, w := range work {
+			intents[i] = Intent{Repo: w.Repo, Number: w.Number, SHA: w.SHA, OpenQAJob: w.OpenQAJob, Deep: w.Deep}
+		}
+		distinct := slices.Clone(intents)
+		slices.SortFunc(distinct, compareIntents)
+		distinct = slices.Compact(distinct)
+		jobsOf := make(map[Intent][]int64, len(distinct))
+		for _, it := range distinct {
+			ids, err := in.enqueue(ctx, tx, it)
+			if err != nil {
+				return err
+			}
+			jobsOf[it] = nonnilIDs(ids)
+		}
+		deliveries := make([]int64, len(work))
+		jobIDs := make([][]int64, len(work))
+		for i, w := range work {
+			deliveries[i], jobIDs[i] = w.Delivery, jobsOf[intents[i]]
+		}
+		if err := store.FinishWork(ctx, tx, deliveries, jobIDs); err != nil {
+			return err
+		}
+		if beforeCommit != nil {
+			if err := beforeCommit(tx); err != nil {
+				return err
+			}
+		}
+		n = len(work)
+		return nil
+	})
+	return n, err
+}
+
+func compareIntents(a, b Intent) int {
+	return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Number, b.Number), cmp.Compare(a.SHA, b.SHA),
+		cmp.Compare(a.OpenQAJob, b.OpenQAJob), boolCompare(a.Deep, b.Deep))
+}
+
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+func nonnilIDs(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
 }
 
 func (in *Ingest) enqueue(ctx context.Context, tx pgx.Tx, intent Intent) ([]int64, error) {

@@ -62,6 +62,9 @@ func TestAcceptRetriesDeadlocksAndSerializationFailures(t *testing.T) {
 
 			d := &store.Delivery{Source: "gitea", DeliveryID: "d-1", EventType: "pull_request", Body: []byte(`{}`), Outcome: store.OutcomeAccepted}
 			res, err := in.Accept(ctx, d, Intent{Repo: "products/SLFO", Number: 7})
+			if err == nil {
+				_, err = in.DispatchAll(ctx)
+			}
 			var deliveries, jobs int
 			require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM deliveries`).Scan(&deliveries))
 			require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job`).Scan(&jobs))
@@ -78,7 +81,7 @@ func TestAcceptRetriesDeadlocksAndSerializationFailures(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.False(t, res.Duplicate)
-			require.Len(t, res.JobIDs, 1)
+			require.True(t, res.Queued)
 			require.Equal(t, 1, deliveries, "stored once")
 			require.Equal(t, 1, jobs, "enqueued once")
 			require.Len(t, retried, tc.failures)
@@ -104,25 +107,47 @@ func TestAcceptKnownJobOnly(t *testing.T) {
 		VALUES ('products/SLFO', 7, 'abc', 'sle', '16.0', 'Online', 'x86_64', ':git:7:openssl', '{101,102}')`)
 	require.NoError(t, err)
 
-	for _, tc := range []struct {
-		job     int64
-		outcome string
-	}{
-		{101, store.OutcomeAccepted}, // created for one of our runs
-		{999, store.OutcomeIgnored},  // somebody else's job
-		{102, store.OutcomeAccepted}, // the second job of the run
-	} {
-		d := &store.Delivery{Source: "openqa-amqp", DeliveryID: fmt.Sprintf("suse.openqa.job.done/job-%d", tc.job), Body: []byte(`{}`), Outcome: store.OutcomeAccepted}
-		res, err := in.Accept(ctx, d, Intent{OpenQAJob: tc.job, KnownJobOnly: true})
-		require.NoError(t, err)
-		require.Equal(t, tc.outcome, d.Outcome, "job %d", tc.job)
-		if tc.outcome == store.OutcomeIgnored {
-			require.Empty(t, res.JobIDs)
-			require.Contains(t, d.Reason, "not one qemgate follows")
-		} else {
-			require.Len(t, res.JobIDs, 1)
+	// Accept (the bus) decides before it stores the delivery and its work;
+	// AcceptNow (a replay) in its transaction. The outcome is stored with
+	// the row, and only a followed job's delivery has work.
+	for _, now := range []bool{false, true} {
+		for _, tc := range []struct {
+			job     int64
+			outcome string
+		}{
+			{101, store.OutcomeAccepted}, // created for one of our runs
+			{999, store.OutcomeIgnored},  // somebody else's job
+			{102, store.OutcomeAccepted}, // the second job of the run
+		} {
+			d := &store.Delivery{Source: "openqa-amqp", DeliveryID: fmt.Sprintf("suse.openqa.job.done/job-%d/%t", tc.job, now), Body: []byte(`{}`), Outcome: store.OutcomeAccepted}
+			accept := in.Accept
+			if now {
+				accept = in.AcceptNow
+			}
+			res, err := accept(ctx, d, Intent{OpenQAJob: tc.job, KnownJobOnly: true})
+			require.NoError(t, err)
+			require.Equal(t, tc.outcome, d.Outcome, "job %d", tc.job)
+			stored, err := store.GetDelivery(ctx, pool, d.ID)
+			require.NoError(t, err)
+			require.Equal(t, tc.outcome, stored.Outcome, "job %d: the outcome is stored", tc.job)
+			switch {
+			case tc.outcome == store.OutcomeIgnored:
+				require.Empty(t, res.JobIDs)
+				require.False(t, res.Queued)
+				require.Contains(t, d.Reason, "not one qemgate follows")
+			case now:
+				require.Len(t, res.JobIDs, 1)
+			default:
+				require.True(t, res.Queued)
+			}
 		}
 	}
+	n, err := in.DispatchAll(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "the work of the two followed jobs' bus deliveries")
+	pending, err := store.PendingWork(ctx, pool)
+	require.NoError(t, err)
+	require.Zero(t, pending)
 	var syncs int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'sync_openqa_job'`).Scan(&syncs))
 	require.Equal(t, 2, syncs)

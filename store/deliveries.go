@@ -48,8 +48,21 @@ const (
 	OutcomeBadRequest = "bad_request"
 )
 
-const deliveryColumns = `id, source, delivery_id, event, event_type, action, repo, number, sha, sender,
-	headers, body, received_at, outcome, reason, job_ids, replay_of`
+// deliveryColumns read a delivery d with its work row w (LEFT JOIN
+// delivery_work w ON w.delivery = d.id): its jobs are in w once dispatched.
+const deliveryColumns = `d.id, d.source, d.delivery_id, d.event, d.event_type, d.action, d.repo, d.number, d.sha, d.sender,
+	d.headers, d.body, d.received_at, d.outcome, d.reason, coalesce(w.job_ids, d.job_ids), d.replay_of`
+
+// Work is what a stored delivery asks of the dispatcher, as delivery_work
+// holds it: the fields of jobs.Intent (store cannot import jobs).
+type Work struct {
+	Delivery  int64
+	Repo      string
+	Number    int64
+	SHA       string
+	OpenQAJob int64
+	Deep      bool
+}
 
 // InsertDelivery stores d unless the same delivery is already stored;
 // inserted says which. A duplicate is the same source, id and body: an id
@@ -57,7 +70,15 @@ const deliveryColumns = `id, source, delivery_id, event, event_type, action, rep
 // d.DeliveryID and d.IDReused say so, so that no body is dropped unseen. On
 // insert d.ID and d.ReceivedAt are set.
 func InsertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, err error) {
-	inserted, err = insertDelivery(ctx, db, d)
+	return InsertDeliveryWork(ctx, db, d, nil)
+}
+
+// InsertDeliveryWork is InsertDelivery that, when work is not nil, stores
+// the work row in the same statement: one round trip, and in autocommit one
+// commit, for a delivery and the promise of its jobs. work.Delivery is
+// ignored.
+func InsertDeliveryWork(ctx context.Context, db DBTX, d *Delivery, work *Work) (inserted bool, err error) {
+	inserted, err = insertDelivery(ctx, db, d, work)
 	if inserted || err != nil {
 		return inserted, err
 	}
@@ -71,7 +92,7 @@ func InsertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, e
 		return false, nil
 	}
 	d.DeliveryID, d.IDReused = ReusedID(d.DeliveryID, d.Body), true
-	return insertDelivery(ctx, db, d)
+	return insertDelivery(ctx, db, d, work)
 }
 
 // ReusedID is the id under which a delivery is stored whose sender's id was
@@ -81,23 +102,19 @@ func ReusedID(id string, body []byte) string {
 	return id + "#" + hex.EncodeToString(sum[:8])
 }
 
-func insertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, err error) {
-	headers, err := json.Marshal(d.Headers)
+func insertDelivery(ctx context.Context, db DBTX, d *Delivery, work *Work) (inserted bool, err error) {
+	headers, err := encodeHeaders(d.Headers)
 	if err != nil {
 		return false, fmt.Errorf("encode headers of delivery %s/%s: %w", d.Source, d.DeliveryID, err)
 	}
-	if d.Headers == nil {
-		headers = []byte("{}")
+	args := []any{d.Source, d.DeliveryID, d.Event, d.EventType, d.Action, d.Repo, d.Number, d.SHA, d.Sender,
+		headers, d.Body, d.Outcome, d.Reason, d.ReplayOf}
+	q := insertDeliverySQL
+	if work != nil {
+		q = insertDeliveryWorkSQL
+		args = append(args, work.Repo, work.Number, work.SHA, work.OpenQAJob, work.Deep)
 	}
-	err = db.QueryRow(ctx, `
-		INSERT INTO deliveries (source, delivery_id, event, event_type, action, repo, number, sha, sender,
-			headers, body, outcome, reason, replay_of)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (source, delivery_id) DO NOTHING
-		RETURNING id, received_at`,
-		d.Source, d.DeliveryID, d.Event, d.EventType, d.Action, d.Repo, d.Number, d.SHA, d.Sender,
-		headers, d.Body, d.Outcome, d.Reason, d.ReplayOf,
-	).Scan(&d.ID, &d.ReceivedAt)
+	err = db.QueryRow(ctx, q, args...).Scan(&d.ID, &d.ReceivedAt)
 	if err == pgx.ErrNoRows {
 		return false, nil
 	}
@@ -107,7 +124,35 @@ func insertDelivery(ctx context.Context, db DBTX, d *Delivery) (inserted bool, e
 	return true, nil
 }
 
-// SetDeliveryJobs records the River jobs a delivery enqueued.
+const insertDeliverySQL = `
+	INSERT INTO deliveries (source, delivery_id, event, event_type, action, repo, number, sha, sender,
+		headers, body, outcome, reason, replay_of)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	ON CONFLICT (source, delivery_id) DO NOTHING
+	RETURNING id, received_at`
+
+// insertDeliveryWorkSQL stores the work row only when the delivery row was
+// inserted: a duplicate asks for nothing.
+const insertDeliveryWorkSQL = `
+	WITH d AS (` + insertDeliverySQL + `
+	), w AS (
+		INSERT INTO delivery_work (delivery, repo, number, sha, openqa_job, deep)
+		SELECT id, $15, $16, $17, $18, $19 FROM d
+	)
+	SELECT id, received_at FROM d`
+
+// encodeHeaders writes headers as a JSON object, {} for none.
+func encodeHeaders(h map[string]string) ([]byte, error) {
+	if len(h) == 0 {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(h)
+}
+
+// SetDeliveryJobs records the River jobs a delivery enqueued, when they
+// were enqueued in the delivery's own transaction (an operator's replay or
+// resync, jobs.Ingest.AcceptNow); the webhook and bus path records them in
+// delivery_work (ClaimWork, FinishWork).
 func SetDeliveryJobs(ctx context.Context, db DBTX, id int64, jobIDs []int64) error {
 	if _, err := db.Exec(ctx, `UPDATE deliveries SET job_ids = $2 WHERE id = $1`, id, jobIDs); err != nil {
 		return fmt.Errorf("record jobs of delivery %d: %w", id, err)
@@ -117,7 +162,7 @@ func SetDeliveryJobs(ctx context.Context, db DBTX, id int64, jobIDs []int64) err
 
 // GetDelivery returns one delivery with its body.
 func GetDelivery(ctx context.Context, db DBTX, id int64) (*Delivery, error) {
-	rows, err := db.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, id)
+	rows, err := db.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries d LEFT JOIN delivery_work w ON w.delivery = d.id WHERE d.id = $1`, id)
 	return collectOne(rows, err, scanDelivery, "read delivery %d", id)
 }
 
@@ -175,25 +220,36 @@ func ListDeliveries(ctx context.Context, db DBTX, f DeliveryFilter) ([]Delivery,
 		f.Limit = 50
 	}
 	q := `SELECT id, source, delivery_id, event, event_type, action, repo, number, sha, sender,
-		headers, ''::bytea, received_at, outcome, reason, job_ids, replay_of FROM deliveries`
+		headers, ''::bytea AS body, received_at, outcome, reason, job_ids, replay_of FROM deliveries`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	args = append(args, f.Limit)
 	q += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
+	q = `SELECT ` + deliveryColumns + ` FROM (` + q + `) d LEFT JOIN delivery_work w ON w.delivery = d.id ORDER BY d.id DESC`
 	rows, err := db.Query(ctx, q, args...)
 	return collect(rows, err, scanDelivery, "list deliveries")
 }
 
-// DeleteDeliveriesBefore deletes at most limit deliveries received before t
-// and returns how many it deleted, so retention can run in small batches.
+// DeleteDeliveriesBefore deletes at most limit deliveries received before t,
+// with their dispatched work rows, and returns how many it deleted, so
+// retention can run in small batches. It looks at the oldest limit ids only
+// (ids and received_at grow together), so that a pass with nothing to do
+// reads a few index pages, not the table.
 func DeleteDeliveriesBefore(ctx context.Context, db DBTX, t time.Time, limit int) (int64, error) {
-	tag, err := db.Exec(ctx, `DELETE FROM deliveries WHERE id IN (
-		SELECT id FROM deliveries WHERE received_at < $1 ORDER BY id LIMIT $2)`, t, limit)
+	var n int64
+	err := db.QueryRow(ctx, `WITH gone AS (
+			DELETE FROM deliveries WHERE id IN (
+				SELECT id FROM (SELECT id, received_at FROM deliveries ORDER BY id LIMIT $2) oldest WHERE received_at < $1)
+			RETURNING id
+		), work AS (
+			DELETE FROM delivery_work WHERE delivery IN (SELECT id FROM gone) AND job_ids IS NOT NULL
+		)
+		SELECT count(*) FROM gone`, t, limit).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("delete deliveries received before %s: %w", t.UTC().Format(time.RFC3339), err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }
 
 func scanDelivery(row pgx.CollectableRow) (Delivery, error) {
