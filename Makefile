@@ -56,6 +56,8 @@ sandbox:
 	$(GO) build -o bin/qemgate-sandbox ./cmd/qemgate-sandbox
 	scripts/pg.sh QEMGATE_DATABASE_URL bin/qemgate-sandbox
 
-## bench-ingest: webhook ingest against the plain INSERT rate, concurrency 16 (numbers in docs/benchmarks.md)
+BENCH_INGEST_FLAGS ?=
+
+## bench-ingest: webhook ingest against one delivery body per transaction, interleaved, on a throwaway cluster with fsync on (docs/benchmarks.md)
 bench-ingest:
-	scripts/pg.sh QEMGATE_TEST_DATABASE_URL $(GO) run ./bench/ingest -concurrency 16 -duration 10s
+	QEMGATE_PG_DURABLE=1 scripts/pg.sh QEMGATE_BENCH_DATABASE_URL $(GO) run ./bench/ingest $(BENCH_INGEST_FLAGS)

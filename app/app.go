@@ -281,7 +281,10 @@ func (a *App) StartWorkers(ctx context.Context) error {
 	// rest, so that a delivery whose replica died is dispatched by another.
 	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopDispatch, a.dispatchDone = stopDispatch, make(chan struct{})
-	go func() { defer close(a.dispatchDone); a.Ingest.RunDispatcher(dispatchCtx, a.Config.Workers.DispatchSweep.D()) }()
+	go func() {
+		defer close(a.dispatchDone)
+		a.Ingest.RunDispatcher(dispatchCtx, a.Config.Workers.DispatchSweep.D())
+	}()
 	a.riverRunning.Store(true)
 	return nil
 }

@@ -67,8 +67,14 @@ trap cleanup EXIT
 run_pg "'$bindir/initdb' -D '$dir/data' -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync" >"$dir/initdb.log" 2>&1 ||
 	run_pg "'$bindir/initdb' -D '$dir/data' -U postgres -A trust -E UTF8 --no-sync" >"$dir/initdb.log" 2>&1 ||
 	{ cat "$dir/initdb.log" >&2; exit 1; }
-# Durability does not matter for a throwaway cluster; speed does.
-run_pg "'$bindir/pg_ctl' -D '$dir/data' -l '$dir/postgres.log' -w -t 30 start -o \"-c listen_addresses='' -c unix_socket_directories='$sock' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300\"" >/dev/null ||
+# Durability does not matter for a throwaway cluster; speed does. Unless
+# QEMGATE_PG_DURABLE=1 asks for production's settings (fsync,
+# synchronous_commit and full_page_writes on), for benchmarks.
+nosync="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [ "${QEMGATE_PG_DURABLE:-}" = 1 ]; then
+	nosync="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+fi
+run_pg "'$bindir/pg_ctl' -D '$dir/data' -l '$dir/postgres.log' -w -t 30 start -o \"-c listen_addresses='' -c unix_socket_directories='$sock' $nosync -c max_connections=300\"" >/dev/null ||
 	{ cat "$dir/postgres.log" >&2; exit 1; }
 
 export "$var=postgres://postgres@/postgres?host=$sock&sslmode=disable"

@@ -179,3 +179,6 @@ func (s *Source) Next(seq int64) (body []byte, h http.Header) {
 
 // BodyBytes is the size of the bodies, as captured for PR 1.
 func (s *Source) BodyBytes() int { return len(s.bodies[0].Body) }
+
+// First is the body of the delivery for PR 1, as the baseline inserts it.
+func (s *Source) First() []byte { return s.bodies[0].Body }

@@ -7,37 +7,45 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// baseline is the cheapest durable write the server offers a client: one
-// small row, one round-trip, one commit. Each delivery costs at least one
-// such commit, so the ratio says how far the receiver is from that floor.
+// baseline is what pgbench would measure with a script of one INSERT of a
+// real delivery body: one row of the same size per transaction, into a
+// logged table with a primary key, one round trip, autocommit. A delivery
+// must be at least that durable before it is acknowledged, so its rate is
+// the physical limit the receiver is compared with.
 type baseline struct {
 	pool *pgxpool.Pool
+	body []byte
 }
 
-func newBaseline(ctx context.Context, pool *pgxpool.Pool) (*baseline, error) {
-	// A logged table with a primary key, like deliveries: an unlogged one
-	// would skip the WAL that every real write pays for.
-	_, err := pool.Exec(ctx, `CREATE TABLE bench_insert (
-		id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-		seq bigint NOT NULL,
-		at  timestamptz NOT NULL DEFAULT now()
+func newBaseline(ctx context.Context, pool *pgxpool.Pool, body []byte) (*baseline, error) {
+	_, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench_delivery (
+		id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		body bytea NOT NULL
 	)`)
 	if err != nil {
 		return nil, fmt.Errorf("create baseline table: %w", err)
 	}
-	return &baseline{pool: pool}, nil
+	return &baseline{pool: pool, body: body}, nil
+}
+
+// reset empties the table before a phase, so that every phase starts alike.
+func (b *baseline) reset(ctx context.Context) error {
+	if _, err := b.pool.Exec(ctx, `TRUNCATE bench_delivery`); err != nil {
+		return fmt.Errorf("empty baseline table: %w", err)
+	}
+	return nil
 }
 
 func (b *baseline) insert(ctx context.Context, seq int64) (string, error) {
-	if _, err := b.pool.Exec(ctx, `INSERT INTO bench_insert (seq) VALUES ($1)`, seq); err != nil {
+	if _, err := b.pool.Exec(ctx, `INSERT INTO bench_delivery (body) VALUES ($1)`, b.body); err != nil {
 		return "error", fmt.Errorf("insert %d: %w", seq, err)
 	}
 	return "ok", nil
 }
 
-func (b *baseline) rows(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+func (b *baseline) rows(ctx context.Context) (int64, error) {
 	var n int64
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM bench_insert`).Scan(&n); err != nil {
+	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM bench_delivery`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count baseline rows: %w", err)
 	}
 	return n, nil

@@ -130,6 +130,16 @@ func checkpoint(ctx context.Context, pool *pgxpool.Pool) {
 	_, _ = pool.Exec(ctx, "CHECKPOINT")
 }
 
+// resetIngest empties what an ingest phase fills, so that every phase
+// starts alike, and checkpoints.
+func resetIngest(ctx context.Context, pool *pgxpool.Pool) error {
+	if _, err := pool.Exec(ctx, `TRUNCATE deliveries, delivery_work, river_job, rerun_marks RESTART IDENTITY`); err != nil {
+		return fmt.Errorf("empty the ingest tables: %w", err)
+	}
+	checkpoint(ctx, pool)
+	return nil
+}
+
 // ingested counts what the ingest phase left in the database.
 func ingested(ctx context.Context, pool *pgxpool.Pool) (deliveries, jobs int64, err error) {
 	err = pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM deliveries), (SELECT count(*) FROM river_job WHERE kind = 'sync_pull')`).

@@ -20,6 +20,7 @@ import (
 	"github.com/qemgate/qemgate/bench/delivery"
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/handlers"
+	"github.com/qemgate/qemgate/intake"
 	"github.com/qemgate/qemgate/jobs"
 	"github.com/qemgate/qemgate/store"
 )
@@ -35,13 +36,26 @@ type ingest struct {
 	url    string
 	client *http.Client
 	source *delivery.Source
+	in     *jobs.Ingest
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// oneTransaction is the receiver as it was before the dispatcher: every
+// delivery stored with its River job in one transaction (AcceptNow), for
+// the before/after comparison (-path now).
+type oneTransaction struct{ *jobs.Ingest }
+
+func (o oneTransaction) Accept(ctx context.Context, d *store.Delivery, intent jobs.Intent) (jobs.Accepted, error) {
+	return o.AcceptNow(ctx, d, intent)
 }
 
 // startIngest serves handlers.NewServer as `qemgate serve` builds it, with
-// an insert-only River client: jobs are enqueued in the delivery's
-// transaction as in production, and never worked, so the measurement is
-// the receiver alone.
-func startIngest(ctx context.Context, pool *pgxpool.Pool, src *delivery.Source, concurrency int) (*ingest, error) {
+// its dispatcher running beside it as in production and an insert-only
+// River client: jobs are inserted and never worked, so the measurement is
+// the receiver and the dispatcher alone. With path "now" deliveries are
+// stored with their jobs in one transaction, as before the dispatcher.
+func startIngest(ctx context.Context, pool *pgxpool.Pool, src *delivery.Source, concurrency int, path string) (*ingest, error) {
 	cfg := config.Default()
 	cfg.Gitea.WebhookSecrets = []string{webhookSecret}
 	cfg.Gitea.Repos = []config.Repo{{Name: "products/SLFO"}}
@@ -52,12 +66,17 @@ func startIngest(ctx context.Context, pool *pgxpool.Pool, src *delivery.Source, 
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	st := store.New(pool)
+	in := &jobs.Ingest{Store: st, River: rc}
+	var ingester intake.Ingester = in
+	if path == pathNow {
+		ingester = oneTransaction{in}
+	}
 	h := handlers.NewServer(handlers.Deps{
 		Config: cfg,
 		// Production logs one JSON line per delivery; format it, write nowhere.
 		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Store:   st,
-		Ingest:  &jobs.Ingest{Store: st, River: rc},
+		Ingest:  ingester,
 		Metrics: handlers.NewMetrics(prometheus.NewRegistry()),
 		Ready:   func(context.Context) (map[string]string, error) { return nil, nil },
 	})
@@ -67,6 +86,9 @@ func startIngest(ctx context.Context, pool *pgxpool.Pool, src *delivery.Source, 
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
+	dctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); in.RunDispatcher(dctx, jobs.DispatchSweep) }()
 	return &ingest{
 		srv: srv,
 		url: "http://" + ln.Addr().String() + "/webhooks/gitea",
@@ -79,6 +101,9 @@ func startIngest(ctx context.Context, pool *pgxpool.Pool, src *delivery.Source, 
 			},
 		},
 		source: src,
+		in:     in,
+		stop:   stop,
+		done:   done,
 	}, nil
 }
 
@@ -112,4 +137,27 @@ func (in *ingest) close() {
 	defer cancel()
 	_ = in.srv.Shutdown(ctx)
 	in.client.CloseIdleConnections()
+	in.stop()
+	<-in.done
+}
+
+// drain waits until the dispatcher has inserted the jobs of every stored
+// delivery and says how long that took after the last acknowledgement.
+func (in *ingest) drain(ctx context.Context, pool *pgxpool.Pool) (time.Duration, error) {
+	start := time.Now()
+	deadline := start.Add(time.Minute)
+	for {
+		n, err := store.PendingWork(ctx, pool)
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return time.Since(start), nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("%d deliveries still not dispatched after a minute", n)
+		}
+		in.in.Wake()
+		time.Sleep(2 * time.Millisecond)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,19 +32,21 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{"defaults", nil, env, func(o options) bool {
-			return o.adminURL == "postgres://from-env/postgres" && o.concurrency == 16 && o.duration == 10*time.Second &&
-				o.maxConns == 16 && o.distinctPRs == 200 && o.requests == 0
+			return o.adminURL == "postgres://from-env/postgres" && slices.Equal(o.clients, []int{16, 4, 1}) && o.rounds == 3 &&
+				o.duration == 5*time.Second && o.distinctPRs == 200 && o.path == pathOutbox && o.prClients == 16 && o.rate == 200
 		}, ""},
-		{"requests replace the duration", []string{"-requests", "500", "-concurrency", "4"}, env, func(o options) bool {
-			return o.requests == 500 && o.duration == 0 && o.maxConns == 4
+		{"clients list", []string{"-clients", "1, 8", "-path", "now"}, env, func(o options) bool {
+			return slices.Equal(o.clients, []int{1, 8}) && o.path == pathNow
 		}, ""},
-		{"flag beats environment", []string{"-db", "postgres://flag/x", "-max-conns", "3"}, env, func(o options) bool {
-			return o.adminURL == "postgres://flag/x" && o.maxConns == 3
+		{"flag beats environment", []string{"-db", "postgres://flag/x"}, env, func(o options) bool {
+			return o.adminURL == "postgres://flag/x"
 		}, ""},
 		{"no database", nil, func(string) string { return "" }, nil, "no database"},
-		{"zero concurrency", []string{"-concurrency", "0"}, env, nil, "-concurrency 0"},
+		{"zero clients", []string{"-clients", "4,0"}, env, nil, "-clients"},
+		{"zero rounds", []string{"-rounds", "0"}, env, nil, "-rounds 0"},
 		{"zero PRs", []string{"-distinct-prs", "0"}, env, nil, "-distinct-prs 0"},
 		{"unbounded", []string{"-duration", "0"}, env, nil, "-duration must be positive"},
+		{"unknown path", []string{"-path", "fast"}, env, nil, "-path"},
 		{"stray argument", []string{"extra"}, env, nil, "unexpected arguments"},
 	}
 	for _, tt := range tests {
@@ -61,47 +64,59 @@ func TestParseFlags(t *testing.T) {
 }
 
 // A short run against the real server does what the long one does: every
-// delivery acknowledged and stored, one job per PR, the baseline measured,
-// and its scratch database gone afterwards.
+// delivery acknowledged, stored and dispatched, one job per PR, the baseline
+// measured, the ratios printed, and its scratch database gone afterwards.
+// The test cluster runs with fsync off, which the command refuses unless
+// told otherwise.
 func TestRunEndToEnd(t *testing.T) {
 	t.Parallel()
 	admin := pgtest.AdminURL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	getenv := func(k string) string {
+		if k == envDatabase {
+			return admin
+		}
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	err := run(ctx, []string{"-concurrency", "3", "-duration", "300ms", "-warmup", "100ms", "-distinct-prs", "5"},
-		func(k string) string {
-			if k == envDatabase {
-				return admin
-			}
-			return ""
-		}, &out, &errOut)
-	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
-	require.Empty(t, errOut.String())
+	err := run(ctx, []string{"-clients", "2", "-rounds", "1", "-duration", "200ms"}, getenv, &out, &errOut)
+	require.ErrorContains(t, err, "fsync=off")
 
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var rep report
-	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &rep))
-	require.Equal(t, "webhook_ingest", rep.Benchmark)
-	require.Equal(t, 3, rep.Concurrency)
-	require.Positive(t, rep.Ingest.Ops)
-	require.Equal(t, map[string]int64{"202": rep.Ingest.Ops}, rep.Ingest.Outcomes)
-	require.Positive(t, rep.Ingest.Latency.P50)
-	require.LessOrEqual(t, rep.Ingest.Latency.P50, rep.Ingest.Latency.P99)
-	require.Equal(t, rep.Ingest.Ops+rep.Ingest.WarmupOps, rep.Deliveries)
-	require.EqualValues(t, 5, rep.Jobs)
-	require.Positive(t, rep.Baseline.Ops)
-	require.Zero(t, rep.Baseline.Failures)
-	require.InDelta(t, rep.Ingest.PerSecond/rep.Baseline.PerSecond, rep.Ratio, 1e-9)
-	require.NotEmpty(t, rep.Environment.PostgreSQL)
-	require.Contains(t, out.String(), "ingest/baseline = ")
+	for _, path := range []string{pathOutbox, pathNow} {
+		out.Reset()
+		err = run(ctx, []string{"-allow-nondurable", "-path", path, "-clients", "3,1", "-rounds", "2", "-duration", "200ms", "-warmup", "50ms",
+			"-distinct-prs", "5", "-pr-clients", "2", "-rate", "50", "-rate-duration", "300ms"}, getenv, &out, &errOut)
+		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+		require.Empty(t, errOut.String())
 
-	name := strings.Fields(lines[0])[1]
-	require.True(t, strings.HasPrefix(name, "qemgate_bench_"), lines[0])
-	conn, err := pgx.Connect(ctx, admin)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	var exists bool
-	require.NoError(t, conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists))
-	require.False(t, exists, "database %s is dropped", name)
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		var rep report
+		require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &rep))
+		require.Equal(t, path, rep.Path)
+		require.Len(t, rep.Ratios, 2)
+		for _, c := range rep.Ratios {
+			require.Len(t, c.Ratios, 2)
+			require.LessOrEqual(t, c.Min, c.Median)
+			require.LessOrEqual(t, c.Median, c.Max)
+		}
+		require.Len(t, rep.OnePR, 2)
+		require.Positive(t, rep.PRRatio)
+		// 2 rounds × 2 client counts × (ingest + baseline), 2 × 2 PR phases, 1 rate phase.
+		require.Len(t, rep.Phases, 13)
+		for _, p := range rep.Phases {
+			require.Positive(t, p.Result.Ops, "%+v", p)
+			require.Zero(t, p.Result.Failures, "%+v", p)
+		}
+		require.Contains(t, out.String(), "ingest/baseline min")
+
+		name := strings.Fields(lines[0])[1]
+		require.True(t, strings.HasPrefix(name, "qemgate_bench_"), lines[0])
+		conn, err := pgx.Connect(ctx, admin)
+		require.NoError(t, err)
+		var exists bool
+		require.NoError(t, conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists))
+		conn.Close(ctx)
+		require.False(t, exists, "database %s is dropped", name)
+	}
 }

@@ -181,3 +181,73 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 func ms(d time.Duration) float64 {
 	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
 }
+
+// RunRate starts op rate times a second for duration, each in its own
+// goroutine (at most maxInFlight at once; a start that finds no room is
+// counted as an "overload" failure), whatever the earlier ones are doing: an
+// open loop, as webhooks arrive. Latency runs from the moment an operation
+// was due, so a stall delays the operations behind it and they show it
+// (no coordinated omission).
+func RunRate(ctx context.Context, rate float64, duration time.Duration, maxInFlight int, op Op) (Result, error) {
+	if rate <= 0 || duration <= 0 || maxInFlight < 1 {
+		return Result{}, fmt.Errorf("load: rate %g/s for %s with %d in flight: all must be positive", rate, duration, maxInFlight)
+	}
+	interval := time.Duration(float64(time.Second) / rate)
+	n := int64(float64(duration) / float64(interval))
+	slots := make(chan struct{}, maxInFlight)
+	samples := make([]sample, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	var started int64
+	for i := range n {
+		due := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(due); wait > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		started++
+		select {
+		case slots <- struct{}{}:
+		default:
+			samples[i] = sample{latency: time.Since(due), outcome: "overload", err: fmt.Errorf("more than %d operations in flight", maxInFlight)}
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			outcome, err := op(ctx, i)
+			if outcome == "" {
+				outcome = "ok"
+				if err != nil {
+					outcome = "error"
+				}
+			}
+			samples[i] = sample{latency: time.Since(due), outcome: outcome, err: err}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	res := Result{Elapsed: elapsed, Seconds: elapsed.Seconds(), Outcomes: map[string]int64{}}
+	latencies := make([]time.Duration, 0, started)
+	for _, s := range samples[:started] {
+		res.Ops++
+		res.Outcomes[s.outcome]++
+		if s.err != nil {
+			res.Failures++
+			if res.FirstError == "" {
+				res.FirstError = s.err.Error()
+			}
+		}
+		latencies = append(latencies, s.latency)
+	}
+	res.PerSecond = float64(res.Ops) / elapsed.Seconds()
+	res.Latency = Summarize(latencies)
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("load: stopped after %d operations: %w", res.Ops, err)
+	}
+	return res, nil
+}
