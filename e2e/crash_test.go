@@ -389,6 +389,19 @@ func crashUnderLoad(t *testing.T, viaBus bool) {
 	}
 	require.Equal(t, !viaBus, acked > 0)
 
+	// Every stored delivery's work was dispatched: acknowledged between a
+	// kill's claim and its commit or not, none is left pending, and each
+	// row names the jobs it became.
+	require.Eventually(t, func() bool {
+		var pending int
+		err := pool.QueryRow(checkCtx, `SELECT count(*) FROM delivery_work WHERE job_ids IS NULL`).Scan(&pending)
+		return err == nil && pending == 0
+	}, time.Minute, 200*time.Millisecond, "delivery work left pending after the last restart")
+	var work, unnamed int
+	require.NoError(t, pool.QueryRow(checkCtx, `SELECT count(*), count(*) FILTER (WHERE cardinality(job_ids) = 0) FROM delivery_work`).Scan(&work, &unnamed))
+	require.Positive(t, work)
+	require.Zero(t, unnamed, "every dispatched delivery names its jobs")
+
 	// Nothing was posted twice.
 	fg, err := forge.New(forge.Config{URL: gitea.URL(), Token: botToken})
 	require.NoError(t, err)
