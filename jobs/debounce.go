@@ -56,6 +56,7 @@ type debouncedArgs interface {
 // Inserter is what enqueuing needs from River.
 type Inserter interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
 // InsertDebounced inserts args inside tx so that a burst of events for one
@@ -73,6 +74,36 @@ func InsertDebounced(ctx context.Context, ins Inserter, tx pgx.Tx, args debounce
 		}
 	}
 	return res.Job.ID, nil
+}
+
+// InsertDebouncedMany is InsertDebounced for many keys in one round trip
+// (the dispatcher's batch): it returns the id of the job that will do the
+// work of each, in order. Keys whose job is running are marked one by one.
+func InsertDebouncedMany(ctx context.Context, ins Inserter, tx pgx.Tx, args []debouncedArgs) ([]int64, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a}
+	}
+	res, err := ins.InsertManyTx(ctx, tx, params)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue %d jobs, the first %s %s: %w", len(args), args[0].Kind(), args[0].debounceKey(), err)
+	}
+	if len(res) != len(args) {
+		return nil, fmt.Errorf("enqueue %d jobs: River answered %d", len(args), len(res))
+	}
+	ids := make([]int64, len(res))
+	for i, r := range res {
+		if r.UniqueSkippedAsDuplicate && r.Job.State == rivertype.JobStateRunning {
+			if err := store.MarkRerun(ctx, tx, args[i].Kind(), args[i].debounceKey()); err != nil {
+				return nil, err
+			}
+		}
+		ids[i] = r.Job.ID
+	}
+	return ids, nil
 }
 
 // completeTimeout bounds the completion transaction; it runs even when the

@@ -318,13 +318,29 @@ func (in *Ingest) dispatch(ctx context.Context, limit int, beforeCommit func(tx 
 		distinct := slices.Clone(intents)
 		slices.SortFunc(distinct, compareIntents)
 		distinct = slices.Compact(distinct)
+		// The common intents (one PR, one openQA job) are one debounced
+		// job each, inserted together in one round trip; the rest (a
+		// commit's PRs, a deep resync) one by one.
 		jobsOf := make(map[Intent][]int64, len(distinct))
+		var many []debouncedArgs
+		var manyOf []Intent
 		for _, it := range distinct {
+			if a := singleJob(it); a != nil {
+				many, manyOf = append(many, a), append(manyOf, it)
+				continue
+			}
 			ids, err := in.enqueue(ctx, tx, it)
 			if err != nil {
 				return err
 			}
 			jobsOf[it] = nonnilIDs(ids)
+		}
+		ids, err := InsertDebouncedMany(ctx, in.River, tx, many)
+		if err != nil {
+			return err
+		}
+		for i, id := range ids {
+			jobsOf[manyOf[i]] = []int64{id}
 		}
 		deliveries := make([]int64, len(work))
 		jobIDs := make([][]int64, len(work))
@@ -343,6 +359,18 @@ func (in *Ingest) dispatch(ctx context.Context, limit int, beforeCommit func(tx 
 		return nil
 	})
 	return n, err
+}
+
+// singleJob is the one debounced job an intent implies, when it implies
+// exactly one whatever the store holds (enqueue says the same).
+func singleJob(it Intent) debouncedArgs {
+	switch {
+	case it.OpenQAJob != 0:
+		return SyncOpenQAJobArgs{ID: it.OpenQAJob}
+	case it.Repo != "" && it.Number != 0 && !it.Deep:
+		return SyncPullArgs{Repo: it.Repo, Number: it.Number}
+	}
+	return nil
 }
 
 func compareIntents(a, b Intent) int {

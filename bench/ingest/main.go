@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,6 +72,7 @@ type options struct {
 	rateDuration    time.Duration
 	fixture         string
 	allowNondurable bool
+	cpuProfile      string
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -89,6 +91,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.Float64Var(&o.rate, "rate", 200, "deliveries per second of the open-loop latency phase (0: skip it)")
 	fs.DurationVar(&o.rateDuration, "rate-duration", 10*time.Second, "length of the open-loop latency phase")
 	fs.StringVar(&o.fixture, "fixture", delivery.DefaultFixture(), "captured delivery body to send; <name>.headers.json must be beside it")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (receiver, dispatcher and load generator) to this file")
 	fs.BoolVar(&o.allowNondurable, "allow-nondurable", false, "measure even when fsync or synchronous_commit is off (the numbers then say nothing about production)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./bench/ingest [flags]\n\nPOST /webhooks/gitea against one real delivery body per transaction, interleaved, on one PostgreSQL.")
@@ -177,6 +180,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("%s: %w", o.fixture, err)
 	}
 
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	db, err := createDatabase(ctx, o.adminURL)
 	if err != nil {
 		return err
@@ -313,13 +327,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err := resetIngest(ctx, pool); err != nil {
 			return err
 		}
-		ing, err := startIngest(ctx, pool, many, 64, o.path)
+		ing, err := startIngest(ctx, pool, many, rateInFlight, o.path)
 		if err != nil {
 			return err
 		}
 		p.Load = load1()
 		start := m.start(ctx)
-		p.Result, err = load.RunRate(ctx, o.rate, o.rateDuration, 64, ing.deliver)
+		p.Result, err = load.RunRate(ctx, o.rate, o.rateDuration, rateInFlight, ing.deliver)
 		if err == nil {
 			var drain time.Duration
 			drain, err = ing.drain(ctx, pool)
@@ -344,6 +358,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "%s\n", line)
 	return nil
 }
+
+// rateInFlight bounds the requests of the open-loop phase: far more than
+// the pool's connections, so that a receiver that cannot keep up shows it
+// as latency.
+const rateInFlight = 512
 
 // verifyIngest fails the run when the numbers do not mean what they say:
 // every request acknowledged, every acknowledged delivery stored, every
