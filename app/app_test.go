@@ -103,3 +103,17 @@ func TestReadyWithoutWorkers(t *testing.T) {
 	require.ErrorContains(t, err, "River")
 	require.Contains(t, detail["metadata"], "not configured", "an unset metadata.dir is visible")
 }
+
+// Without metadata.dir nothing can be gated: not ready, saying why, once
+// everything else is fine.
+func TestNotReadyWithoutMetadataDir(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := newApp(t, "")
+	require.NoError(t, a.StartWorkers(ctx))
+	t.Cleanup(func() { a.StopWorkers(ctx) })
+	rec := httptest.NewRecorder()
+	a.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Contains(t, rec.Body.String(), `"reason":"metadata.dir is not configured: nothing can be scheduled or gated (set QEMGATE_METADATA_DIR)"`)
+}

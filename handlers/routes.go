@@ -13,7 +13,7 @@ import (
 func routes(r chi.Router, d Deps) {
 	r.Get("/livez", handleLivez())
 	r.Get("/healthz", handleLivez())
-	r.Get("/readyz", handleReadyz(d.Ready))
+	r.Get("/readyz", handleReadyz(d.Ready, d.Logger))
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
 
 	r.Post("/webhooks/gitea", switchedOff(d.Config.Webhooks.GiteaDisabled, "webhooks.gitea_disabled", handleGiteaWebhook(d)))
