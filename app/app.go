@@ -18,9 +18,11 @@ import (
 	"github.com/riverqueue/river"
 	"riverqueue.com/riverui"
 
+	"github.com/qemgate/qemgate/bus"
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/forge"
 	"github.com/qemgate/qemgate/handlers"
+	"github.com/qemgate/qemgate/intake"
 	"github.com/qemgate/qemgate/jobs"
 	"github.com/qemgate/qemgate/metadata"
 	"github.com/qemgate/qemgate/migrations"
@@ -47,6 +49,8 @@ type App struct {
 	Jobs     *jobs.Metrics
 	// Overdue finds jobs running past their timeout (a killed process's).
 	Overdue *jobs.Overdue
+	// Bus consumes from the broker when amqp.url is set; nil otherwise.
+	Bus *bus.Consumer
 
 	riverUI      *riverui.Handler
 	riverRunning atomic.Bool
@@ -144,6 +148,10 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 		a.Metrics.IngestRetried(sqlstate)
 		logger.Warn("ingest transaction aborted by PostgreSQL; running it again", "sqlstate", sqlstate, "attempt", attempt)
 	}}
+	busMetrics := bus.NewMetrics(a.Registry)
+	if cfg.AMQP.Enabled() {
+		a.Bus = bus.New(&a.Config, intake.Receiver{Config: &a.Config, Ingest: ingest}, logger, busMetrics)
+	}
 	a.Handler = handlers.NewServer(handlers.Deps{
 		Config:  cfg,
 		Logger:  logger,
@@ -215,7 +223,11 @@ func (a *App) Ready(ctx context.Context) (map[string]string, error) {
 	if !a.riverRunning.Load() {
 		return detail, errors.New("job queue (River) is not running")
 	}
-
+	// The broker is one path of events among three (webhooks, pollers):
+	// its outage is shown, and does not stop this replica taking webhooks.
+	if a.Bus != nil {
+		detail["amqp"] = a.Bus.State()
+	}
 	// Jobs of a killed process are retried by the rescuer; they are shown,
 	// not a reason to take this replica out of service.
 	if msg, err := a.Overdue.Describe(ctx); err != nil {
@@ -224,6 +236,14 @@ func (a *App) Ready(ctx context.Context) (map[string]string, error) {
 		detail["jobs"] = msg
 	}
 	return detail, notReady
+}
+
+// RunBus consumes from the broker until ctx ends, when amqp.url is set;
+// otherwise it returns at once.
+func (a *App) RunBus(ctx context.Context) {
+	if a.Bus != nil {
+		a.Bus.Run(ctx)
+	}
 }
 
 // StartWorkers waits until the schema is current, then starts River and the

@@ -988,7 +988,7 @@ type metric struct {
 func registeredMetrics(t *testing.T) map[string]metric {
 	t.Helper()
 	var files []string
-	for _, dir := range []string{"handlers", "jobs", "app"} {
+	for _, dir := range []string{"handlers", "jobs", "app", "bus"} {
 		more, err := filepath.Glob("../" + dir + "/*.go")
 		require.NoError(t, err)
 		files = append(files, more...)

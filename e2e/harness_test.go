@@ -17,9 +17,15 @@ import (
 	"github.com/qemgate/qemgate/fake/openqafake"
 	"github.com/qemgate/qemgate/internal/demo"
 	"github.com/qemgate/qemgate/internal/pgtest"
+	"github.com/qemgate/qemgate/internal/rabbittest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// TestMain stops the shared broker and drops the template database.
+func TestMain(m *testing.M) { os.Exit(rabbittest.Run(pgRun{m})) }
+
+type pgRun struct{ m *testing.M }
+
+func (p pgRun) Run() int { return pgtest.Run(p.m) }
 
 // The cast of the story (internal/demo), under the short names the tests use.
 const (
@@ -50,6 +56,9 @@ type world struct {
 	srv    *httptest.Server
 	cfg    config.Config
 	ctx    context.Context
+	// giteaBus is the Gitea event publisher when the world runs on the
+	// bus (withBus); nil when Gitea calls qemgate's webhook.
+	giteaBus *demo.GiteaPublisher
 }
 
 type worldOption func(*config.Config)
@@ -72,7 +81,6 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	w.gitea, err = demo.NewGitea("")
 	require.NoError(t, err)
 	t.Cleanup(w.gitea.Close)
-	require.NoError(t, demo.HookGitea(w.gitea, w.srv.URL))
 	w.openqa = demo.NewOpenQA("", w.srv.URL)
 	t.Cleanup(w.openqa.Close)
 
@@ -84,6 +92,20 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 		o(&cfg)
 	}
 	w.cfg = cfg
+	if cfg.AMQP.Enabled() {
+		// SUSE's way: an organisation webhook feeds a publisher, openQA's
+		// AMQP plugin publishes; neither calls qemgate.
+		pub := &demo.AMQPPublisher{URL: cfg.AMQP.URL, Exchange: cfg.AMQP.Exchange}
+		t.Cleanup(func() { pub.Close() })
+		w.giteaBus = &demo.GiteaPublisher{Bus: pub, Prefix: cfg.AMQP.TopicPrefix}
+		publisher := httptest.NewServer(w.giteaBus)
+		t.Cleanup(publisher.Close)
+		require.NoError(t, demo.HookGitea(w.gitea, publisher.URL))
+		w.openqa.SetHookEnabled(false)
+		w.openqa.SetPublisher(pub, cfg.AMQP.TopicPrefix)
+	} else {
+		require.NoError(t, demo.HookGitea(w.gitea, w.srv.URL))
+	}
 
 	pool := pgtest.New(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -96,6 +118,17 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	w.srv.Config.Handler = w.app.Handler
 	require.NoError(t, w.app.StartWorkers(ctx))
 	t.Cleanup(func() { w.app.StopWorkers(context.Background()) })
+	if w.app.Bus != nil {
+		busCtx, stopBus := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); w.app.RunBus(busCtx) }()
+		t.Cleanup(func() { stopBus(); <-done })
+		// The queue exists once the consumer is connected: what is
+		// published before that has nowhere to go (on a real broker the
+		// durable queue outlives restarts; only the first start has this).
+		require.Eventually(t, func() bool { return w.app.Bus.State() == "connected" }, time.Minute, 20*time.Millisecond,
+			"the consumer never connected: %s", w.app.Bus.State())
+	}
 	return w
 }
 
@@ -114,11 +147,19 @@ func (w *world) buildSucceeds(number int64, sha string) {
 	require.NoError(w.t, err)
 }
 
-// settle waits until every webhook is delivered and no River job is left
-// waiting or running.
+// settle waits until every webhook is delivered (on the bus: every
+// published event is stored) and no River job is left waiting or running.
 func (w *world) settle() {
 	w.t.Helper()
 	require.NoError(w.t, w.gitea.WaitIdle(w.ctx))
+	if w.giteaBus != nil {
+		require.Eventually(w.t, func() bool {
+			published := int(w.giteaBus.Published.Load()) + len(w.openqa.Events())
+			var stored int
+			err := w.app.Pool.QueryRow(w.ctx, `SELECT count(*) FROM deliveries WHERE source IN ('gitea-amqp', 'openqa-amqp')`).Scan(&stored)
+			return err == nil && stored >= published
+		}, 30*time.Second, 20*time.Millisecond, "published events never all stored: %d from Gitea, %v from openQA", w.giteaBus.Published.Load(), w.openqa.Events())
+	}
 	require.Eventually(w.t, func() bool {
 		var n int
 		err := w.app.Pool.QueryRow(w.ctx, `SELECT count(*) FROM river_job

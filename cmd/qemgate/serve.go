@@ -153,6 +153,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	// may be later, and meanwhile /readyz says why the service is not ready.
 	workersErr := make(chan error, 1)
 	go func() { workersErr <- a.StartWorkers(ctx) }()
+	// The broker consumer stops on its own signal, after HTTP, so that a
+	// message being stored is finished and acknowledged.
+	busCtx, stopBus := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBus()
+	busDone := make(chan struct{})
+	go func() { defer close(busDone); a.RunBus(busCtx) }()
 
 	var runErr error
 	for done := false; !done; {
@@ -178,6 +184,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		srv.Close()
 	}
 	cancel()
+	stopBus()
+	select {
+	case <-busDone:
+	case <-time.After(cfg.ShutdownWait.D() / 2):
+		logger.Warn("broker consumer did not stop in time; its unacknowledged messages go back to the broker")
+	}
 	a.StopWorkers(ctx)
 	logger.Info("stopped")
 	return runErr

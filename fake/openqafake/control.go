@@ -78,20 +78,27 @@ func (s *Server) FinishJob(id int64, result string) error {
 		j.TStarted = s.now()
 	}
 	j.State, j.Result, j.TFinished = "done", result, s.now()
+	done := s.jobEvent(j)
+	done["result"], done["reason"], done["newbuild"] = result, nil, nil
+	ev := s.event("job.done", done)
 	s.mu.Unlock()
 	s.runHook(id)
+	s.publish(ev)
 	return nil
 }
 
 // Obsolete cancels a job with result obsoleted, as a newer build would.
 func (s *Server) Obsolete(id int64) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	j, ok := s.jobs[id]
 	if !ok {
+		s.mu.Unlock()
 		return fmt.Errorf("obsolete job %d: %w", id, ErrNoJob)
 	}
 	s.cancel(j, "obsoleted")
+	ev := s.event("job.cancel", s.jobEvent(j))
+	s.mu.Unlock()
+	s.publish(ev)
 	return nil
 }
 
@@ -119,12 +126,13 @@ func (s *Server) cancel(j *job, result string) {
 // original ends as user_restarted.
 func (s *Server) RestartJob(id int64) (int64, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	j, ok := s.jobs[id]
 	if !ok {
+		s.mu.Unlock()
 		return 0, fmt.Errorf("restart job %d: %w", id, ErrNoJob)
 	}
 	if j.CloneID != 0 {
+		s.mu.Unlock()
 		return 0, fmt.Errorf("restart job %d: already cloned as %d", id, j.CloneID)
 	}
 	c := s.createJob(j.Settings, j.GroupID, j.Priority)
@@ -134,20 +142,30 @@ func (s *Server) RestartJob(id int64) (int64, error) {
 	if j.pending() {
 		s.cancel(j, "user_restarted")
 	}
+	// In job.restart, result is the map old → new id, and auto is added.
+	restart := s.jobEvent(j)
+	restart["result"], restart["auto"] = map[string]int64{strconv.FormatInt(j.ID, 10): c.ID}, 0
+	ev := s.event("job.restart", restart)
+	s.mu.Unlock()
+	s.publish(ev)
 	return c.ID, nil
 }
 
 // AddComment adds a job comment as user and returns its id.
 func (s *Server) AddComment(jobID int64, user, text string) (int64, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.jobs[jobID] == nil {
+	j := s.jobs[jobID]
+	if j == nil {
+		s.mu.Unlock()
 		return 0, fmt.Errorf("comment on job %d: %w", jobID, ErrNoJob)
 	}
 	now := s.now()
 	c := &comment{ID: s.nextComment, Text: text, User: user, Created: now, Updated: now}
 	s.nextComment++
 	s.comments[jobID] = append(s.comments[jobID], c)
+	ev := s.event("comment.create", commentEvent(jobID, j.GroupID, c))
+	s.mu.Unlock()
+	s.publish(ev)
 	return c.ID, nil
 }
 

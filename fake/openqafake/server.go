@@ -117,6 +117,9 @@ type Server struct {
 	isoPosts    []ISOPost
 	hookCalls   []HookCall
 	hookOn      bool
+	publisher   Publisher
+	topicPrefix string
+	events      []EventCall
 	faults      map[string][]*Fault
 	closing     chan struct{}
 	closeOnce   sync.Once

@@ -30,7 +30,11 @@ var (
 
 // Main runs the package's tests and then drops the template database, so a
 // run leaves nothing behind. Call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain that also needs another
+// harness's cleanup: it runs m, drops the template and returns the code.
+func Run(m interface{ Run() int }) int {
 	code := m.Run()
 	if templateName != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -39,7 +43,7 @@ func Main(m *testing.M) {
 		}
 		cancel()
 	}
-	os.Exit(code)
+	return code
 }
 
 // AdminURL is the URL of the server's maintenance database.
