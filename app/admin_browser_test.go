@@ -180,7 +180,8 @@ func TestBrowserAdminLogin(t *testing.T) {
 
 	eval(`[...document.querySelectorAll("button")].find(b => b.textContent.trim() === "Retry").click(), true`, new(bool))
 	waitFor("the job to be retried", func() bool { return state() == "available" })
-	require.True(t, answers.has("POST /admin/river/api/jobs/retry 200"), "River UI's fetch passed the same-origin check")
+	// The job's row changes before the handler returns: wait for the answer too.
+	waitFor("River UI's fetch to pass the same-origin check", func() bool { return answers.has("POST /admin/river/api/jobs/retry 200") })
 
 	// Another origin on the same site posts to River UI's API with the
 	// browser's cookie: refused, and the job stays cancelled.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -115,5 +116,8 @@ func TestNotReadyWithoutMetadataDir(t *testing.T) {
 	rec := httptest.NewRecorder()
 	a.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	require.Contains(t, rec.Body.String(), `"reason":"metadata.dir is not configured: nothing can be scheduled or gated (set QEMGATE_METADATA_DIR)"`)
+	var got struct{ Status, Reason string }
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	require.Equal(t, "unavailable", got.Status)
+	require.Equal(t, "metadata.dir is not configured: nothing can be scheduled or gated (set QEMGATE_METADATA_DIR)", got.Reason)
 }
