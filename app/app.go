@@ -100,12 +100,14 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 	if cfg.OBS.Enabled() {
 		buildService = obs.New(obs.Config{
 			URL: cfg.OBS.URL, User: cfg.OBS.User, Password: cfg.OBS.Password, Token: cfg.OBS.Token,
-			DownloadURL: cfg.OBS.DownloadURL, Timeout: cfg.OBS.Timeout.D(),
+			DownloadURL: cfg.OBS.DownloadURL, Timeout: cfg.OBS.Timeout.D(), Observe: observe(a.Jobs.OBSRequests),
 		})
 	}
 	var priorities jobs.SMELT
 	if cfg.SMELT.Enabled() {
-		priorities = smelt.New(smelt.Config{URL: cfg.SMELT.URL, Timeout: cfg.SMELT.Timeout.D()})
+		smeltRequests := observe(a.Jobs.SMELTRequests)
+		priorities = smelt.New(smelt.Config{URL: cfg.SMELT.URL, Timeout: cfg.SMELT.Timeout.D(),
+			Observe: func(code int, d time.Duration) { smeltRequests("update", code, d) }})
 	}
 
 	deps := jobs.Deps{

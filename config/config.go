@@ -153,6 +153,10 @@ type OBS struct {
 	// DownloadURL is where the staging projects are published; the product
 	// version is read from its listing when no <scmsync> names it.
 	DownloadURL string `yaml:"download_url" json:"download_url"`
+	// WebURL is OBS's web interface, which the dashboard links a PR's
+	// staging projects to (<web_url>/project/show/<project>); empty means
+	// URL. The web host cannot be derived from the API host reliably.
+	WebURL string `yaml:"web_url" json:"web_url"`
 	// StagingBot is the Gitea user whose comments link the PR's staging
 	// projects (…/project/show/<project>).
 	StagingBot string `yaml:"staging_bot" json:"staging_bot"`
@@ -167,6 +171,19 @@ type OBS struct {
 
 // Enabled says whether OBS is configured.
 func (o OBS) Enabled() bool { return o.URL != "" }
+
+// ProjectURL is the page of an OBS project for people: on WebURL, or on
+// URL when no WebURL is set; "" when OBS is not configured.
+func (o OBS) ProjectURL(project string) string {
+	base := o.WebURL
+	if base == "" {
+		base = o.URL
+	}
+	if base == "" || project == "" {
+		return ""
+	}
+	return strings.TrimRight(base, "/") + "/project/show/" + url.PathEscape(project)
+}
 
 // SMELT is where the priority and the emergency flag of an update come from
 // (optional; the labels decide without it).
@@ -430,6 +447,27 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
+// LoadOBS reads the obs block as Load does (the file, QEMGATE_OBS_*
+// overrides, its secret files), for commands that need OBS and nothing
+// else: only problems of the obs block are reported.
+func LoadOBS(path string, getenv func(string) string) (OBS, error) {
+	cfg, err := Load(path, getenv)
+	var cerr *Error
+	if err == nil || !errors.As(err, &cerr) {
+		return cfg.OBS, err
+	}
+	var mine []string
+	for _, p := range cerr.Problems {
+		if strings.HasPrefix(p, "QEMGATE_OBS_") || strings.HasPrefix(p, "--config") || strings.HasPrefix(p, path+":") {
+			mine = append(mine, p)
+		}
+	}
+	if len(mine) > 0 {
+		return cfg.OBS, &Error{Problems: mine}
+	}
+	return cfg.OBS, nil
+}
+
 // errEOF lets an empty file count as an empty configuration.
 func errEOF(err error) error {
 	if err != nil && err.Error() == "EOF" {
@@ -468,6 +506,7 @@ func (c *Config) validate() []string {
 	checkURL("QEMGATE_OPENQA_URL", c.OpenQA.URL, true)
 	checkURL("QEMGATE_OBS_URL", c.OBS.URL, false)
 	checkURL("QEMGATE_OBS_DOWNLOAD_URL", c.OBS.DownloadURL, false)
+	checkURL("QEMGATE_OBS_WEB_URL", c.OBS.WebURL, false)
 	checkURL("QEMGATE_SMELT_URL", c.SMELT.URL, false)
 	if c.AMQP.Enabled() {
 		if u, err := url.Parse(c.AMQP.URL); err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") || u.Host == "" {

@@ -110,6 +110,7 @@ var envVars = []envVar{
 	{"QEMGATE_OBS_PRODUCTS", "comma-separated products whose build state counts (empty: all)", list(func(c *Config) *[]string { return &c.OBS.Products })},
 	{"QEMGATE_OBS_ARCHS", "comma-separated archs a _multibuild flavor can name", list(func(c *Config) *[]string { return &c.OBS.Archs })},
 	{"QEMGATE_OBS_DOWNLOAD_URL", "download server of the staging projects (product version fallback)", str(func(c *Config) *string { return &c.OBS.DownloadURL })},
+	{"QEMGATE_OBS_WEB_URL", "OBS web interface the dashboard links staging projects to (default: the OBS URL)", str(func(c *Config) *string { return &c.OBS.WebURL })},
 	{"QEMGATE_OBS_STAGING_BOT", "Gitea user whose comments link the staging projects", str(func(c *Config) *string { return &c.OBS.StagingBot })},
 	{"QEMGATE_OBS_ALLOW_BUILD_FAILURES", "test and approve PRs whose build failed in part", boolean(func(c *Config) *bool { return &c.OBS.AllowBuildFailures })},
 	{"QEMGATE_OBS_TIMEOUT", "timeout of one OBS API call", duration(func(c *Config) *Duration { return &c.OBS.Timeout })},

@@ -32,7 +32,7 @@ func newListMeta(ctx context.Context, d Deps, f dashFilter, total int) listMeta 
 }
 
 // activePulls is the active view: every open PR in the stages f asks for,
-// by stage, priority (highest first), repo and number.
+// by stage, emergencies first, priority (highest first), repo and number.
 func activePulls(ctx context.Context, d Deps, f dashFilter) ([]pullView, error) {
 	list, err := loadPullResults(ctx, d, f)
 	if err != nil {
@@ -49,7 +49,8 @@ func activePulls(ctx context.Context, d Deps, f dashFilter) ([]pullView, error) 
 	}
 	slices.SortStableFunc(out, func(a, b pullView) int {
 		return cmp.Or(cmp.Compare(slices.Index(stageOrder, a.Stage), slices.Index(stageOrder, b.Stage)),
-			cmp.Compare(b.Priority, a.Priority), strings.Compare(a.Repo, b.Repo), cmp.Compare(a.Number, b.Number))
+			cmp.Compare(boolRank(b.Emergency), boolRank(a.Emergency)), cmp.Compare(b.Priority, a.Priority),
+			strings.Compare(a.Repo, b.Repo), cmp.Compare(a.Number, b.Number))
 	})
 	return out, nil
 }
@@ -65,6 +66,57 @@ type blockedRow struct {
 	hiddenOwn, hiddenAggregate int
 	// NoResults: the PR has no counted job in any (matching) group yet.
 	NoResults bool `json:"no_results"`
+	// FailingTests are the failed and stopped jobs (in the matching groups)
+	// that no acceptance covers, at most maxFailingTests of them; their
+	// number is FailingTotal.
+	FailingTests []failingTest `json:"failing_tests"`
+	FailingTotal int           `json:"failing_total"`
+}
+
+// maxFailingTests bounds the tests one row of /blocked names.
+const maxFailingTests = 5
+
+// MoreFailing is how many failing tests the row does not name.
+func (r blockedRow) MoreFailing() int { return r.FailingTotal - len(r.FailingTests) }
+
+// failingTest is one job that blocks a PR: what a squad needs to see
+// without clicking.
+type failingTest struct {
+	JobID  int64  `json:"job_id"`
+	Name   string `json:"name"`
+	Arch   string `json:"arch"`
+	Status string `json:"status"`
+	Result string `json:"result"`
+	Group  string `json:"group"`
+	// Contact is who answers for the job group, when openQA's group
+	// description names someone.
+	Contact string `json:"contact,omitempty"`
+	// Aggregate names the aggregate ("SLES x86_64") for a job of one.
+	Aggregate string `json:"aggregate,omitempty"`
+	URL       string `json:"url"`
+}
+
+// failingTests picks the jobs of one PR that block it: failed or stopped,
+// in a group f matches, not accepted for the PR.
+func failingTests(openqaURL string, jobs []store.DashJob, f dashFilter) []failingTest {
+	out := []failingTest{}
+	for _, j := range jobs {
+		st := gate.ClassifyJob(j.State, j.Result)
+		if j.Accepted || (st != gate.JobFailed && st != gate.JobStopped) || !f.groupMatch(j.GroupName) {
+			continue
+		}
+		t := failingTest{JobID: j.ID, Name: j.Name, Arch: j.Arch, Status: string(st), Result: j.Result,
+			Group: nick(j.GroupName), Contact: j.Contact, URL: jobURL(openqaURL, j.ID)}
+		if j.AggregateID != 0 {
+			t.Aggregate = strings.TrimSpace(j.Product + " " + j.AggregateArch)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func jobURL(openqaURL string, id int64) string {
+	return strings.TrimSuffix(openqaURL, "/") + "/tests/" + strconv.FormatInt(id, 10)
 }
 
 // blocked reports whether an open PR waits on tests: ours to gate (or judged
@@ -76,16 +128,50 @@ func blocked(p store.Pull) bool {
 	return p.Gated || (p.Verdict != "" && p.VerdictSHA == p.HeadSHA)
 }
 
-// blockedPulls is the blocked view, by priority (highest first), repo and
-// number; buttons whose state f does not ask for are hidden, rows never are.
+// blockedBy reports whether a PR is blocked by the groups a filter selects:
+// one of their buttons is not all passed. Without a group filter every
+// blocked PR is shown, with or without results.
+func blockedBy(f dashFilter, pr pullResults) bool {
+	if len(f.groups) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(append(slices.Clone(pr.own), pr.aggregate...), func(g groupResult) bool {
+		return g.Status != string(gate.JobPassed)
+	})
+}
+
+// urgency orders PRs as a squad works them: emergencies first, then the
+// highest priority, then the oldest (first seen longest ago), then by repo
+// and number.
+func urgency(a, b store.Pull) int {
+	return cmp.Or(cmp.Compare(boolRank(b.Emergency), boolRank(a.Emergency)), cmp.Compare(b.Priority, a.Priority),
+		a.FirstSeenAt.Compare(b.FirstSeenAt), strings.Compare(a.Repo, b.Repo), cmp.Compare(a.Number, b.Number))
+}
+
+// blockedPulls is the blocked view: PRs waiting on tests (with a group
+// filter, only those the selected groups block), in urgency order; buttons
+// whose state f does not ask for are hidden, rows never are.
 func blockedPulls(ctx context.Context, d Deps, f dashFilter) ([]blockedRow, error) {
 	list, err := loadPullResults(ctx, d, f)
 	if err != nil {
 		return nil, err
 	}
+	jobs, err := store.DashJobsNotPassed(ctx, d.Store.Pool, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	type pk struct {
+		repo   string
+		number int64
+	}
+	jobsOf := map[pk][]store.DashJob{}
+	for _, j := range jobs {
+		jobsOf[pk{j.Repo, j.Number}] = append(jobsOf[pk{j.Repo, j.Number}], j)
+	}
+	slices.SortStableFunc(list, func(a, b pullResults) int { return urgency(a.pull, b.pull) })
 	out := []blockedRow{}
 	for _, pr := range list {
-		if !blocked(pr.pull) {
+		if !blocked(pr.pull) || !blockedBy(f, pr) {
 			continue
 		}
 		row := blockedRow{pullView: newPullView(d.Config, pr.pull), Results: []groupResult{}, AggregateResults: []groupResult{},
@@ -103,11 +189,10 @@ func blockedPulls(ctx context.Context, d Deps, f dashFilter) ([]blockedRow, erro
 		keep(&row.Results, &row.hiddenOwn, pr.own)
 		keep(&row.AggregateResults, &row.hiddenAggregate, pr.aggregate)
 		row.HiddenResults = row.hiddenOwn + row.hiddenAggregate
+		failing := failingTests(d.Config.OpenQA.URL, jobsOf[pk{pr.pull.Repo, pr.pull.Number}], f)
+		row.FailingTotal, row.FailingTests = len(failing), failing[:min(len(failing), maxFailingTests)]
 		out = append(out, row)
 	}
-	slices.SortStableFunc(out, func(a, b blockedRow) int {
-		return cmp.Or(cmp.Compare(b.Priority, a.Priority), strings.Compare(a.Repo, b.Repo), cmp.Compare(a.Number, b.Number))
-	})
 	return out, nil
 }
 
@@ -188,9 +273,15 @@ type jobView struct {
 
 // pullDetail is everything /pulls/{owner}/{repo}/{number} shows.
 type pullDetail struct {
-	Pull             pullView              `json:"pull"`
-	Verdict          verdictView           `json:"verdict"`
-	Runs             []store.TestRun       `json:"runs"`
+	Pull    pullView    `json:"pull"`
+	Verdict verdictView `json:"verdict"`
+	// Gating says whether the PR is ours to gate, and why not (gatingText).
+	Gating string `json:"gating"`
+	// OBS is what OBS showed about its staging projects (null: never read
+	// or OBS not configured); SMELTURL its page on SMELT when configured.
+	OBS              *obsView              `json:"obs"`
+	SMELTURL         string                `json:"smelt_url,omitempty"`
+	Runs             []runView             `json:"runs"`
 	Jobs             []jobView             `json:"jobs"`
 	Acceptances      []store.JobAcceptance `json:"acceptances"`
 	Results          []groupResult         `json:"results"`
@@ -221,22 +312,23 @@ func loadPullDetail(ctx context.Context, d Deps, repo string, number int64) (*pu
 	} else {
 		out.Verdict.Detail = json.RawMessage("null")
 	}
-	if out.Runs, err = store.RunsOfPull(ctx, db, repo, number, ""); err != nil {
-		return nil, err
-	}
-	slices.Reverse(out.Runs) // newest first
-	var headRuns []int64
-	for _, r := range out.Runs {
-		if r.SHA == p.HeadSHA && r.State != store.RunSuperseded {
-			headRuns = append(headRuns, r.ID)
-		}
-	}
-	jobs, err := store.JobsOfRuns(ctx, db, headRuns)
+	runs, err := store.RunsOfPull(ctx, db, repo, number, "")
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, len(jobs))
-	for i, j := range jobs {
+	slices.Reverse(runs) // newest first
+	runIDs := make([]int64, len(runs))
+	headRun := map[int64]bool{}
+	for i, r := range runs {
+		runIDs[i] = r.ID
+		headRun[r.ID] = r.SHA == p.HeadSHA && r.State != store.RunSuperseded
+	}
+	allJobs, err := store.JobsOfRuns(ctx, db, runIDs)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(allJobs))
+	for i, j := range allJobs {
 		ids[i] = j.ID
 	}
 	if out.Acceptances, err = store.AcceptancesOfPull(ctx, db, repo, number, ids); err != nil {
@@ -246,11 +338,20 @@ func loadPullDetail(ctx context.Context, d Deps, repo string, number int64) (*pu
 	for _, a := range out.Acceptances {
 		accepted[a.JobID] = true
 	}
-	out.Jobs = make([]jobView, 0, len(jobs))
-	for _, j := range jobs {
+	jobsOfRun := map[int64][]store.OpenQAJob{}
+	out.Jobs = []jobView{}
+	for _, j := range allJobs {
+		jobsOfRun[j.TestRunID] = append(jobsOfRun[j.TestRunID], j)
+		if !headRun[j.TestRunID] {
+			continue
+		}
 		v := jobView{OpenQAJob: j, Status: string(gate.ClassifyJob(j.State, j.Result)), Counted: j.CloneID == 0 && !j.Obsolete,
-			Accepted: accepted[j.ID], URL: strings.TrimSuffix(d.Config.OpenQA.URL, "/") + "/tests/" + strconv.FormatInt(j.ID, 10)}
+			Accepted: accepted[j.ID], URL: jobURL(d.Config.OpenQA.URL, j.ID)}
 		out.Jobs = append(out.Jobs, v)
+	}
+	out.Runs = make([]runView, len(runs))
+	for i, r := range runs {
+		out.Runs[i] = runOutcome(r, jobsOfRun[r.ID], accepted)
 	}
 	// The jobs that need a look come first.
 	slices.SortStableFunc(out.Jobs, func(a, b jobView) int {
@@ -277,11 +378,13 @@ func loadPullDetail(ctx context.Context, d Deps, repo string, number int64) (*pu
 	if out.Reports, err = store.ReportsOfPull(ctx, db, repo, number); err != nil {
 		return nil, err
 	}
+	out.Gating = gatingText(*p, out.Reports)
+	out.OBS, out.SMELTURL = newOBSView(d.Config, *p), smeltURL(d.Config, *p)
 	if out.Deliveries, err = store.ListDeliveries(ctx, db, store.DeliveryFilter{Repo: repo, Number: number, Limit: 20}); err != nil {
 		return nil, err
 	}
 	out.Acceptances, out.Reports = nonnil.Slice(out.Acceptances), nonnil.Slice(out.Reports)
-	out.Deliveries, out.Runs = nonnil.Slice(out.Deliveries), nonnil.Slice(out.Runs)
+	out.Deliveries = nonnil.Slice(out.Deliveries)
 	return out, nil
 }
 
@@ -322,16 +425,17 @@ type dashList[T any] struct {
 	load              func(context.Context, Deps, dashFilter) ([]T, error)
 	legend            string
 	label             func(string) string
-	noun              string
+	// noun names one item, nouns more than one.
+	noun, nouns string
 }
 
 var (
 	activeList = dashList[pullView]{states: stageOrder, defStates: stageOrder, perPage: 50, load: activePulls,
-		legend: "Stages", label: stageLabel, noun: "pull requests"}
+		legend: "Stages", label: stageLabel, noun: "pull request", nouns: "pull requests"}
 	blockedList = dashList[blockedRow]{states: resultStates, defStates: defaultResultStates, perPage: 100, load: blockedPulls,
-		legend: "Show results", label: plainLabel, noun: "pull requests"}
+		legend: "Show results", label: plainLabel, noun: "pull request", nouns: "pull requests"}
 	aggregatesList = dashList[aggregateView]{states: resultStates, defStates: resultStates, perPage: 50, load: aggregateList,
-		legend: "Show results", label: plainLabel, noun: "aggregates"}
+		legend: "Show results", label: plainLabel, noun: "aggregate", nouns: "aggregates"}
 )
 
 func plainLabel(s string) string { return s }

@@ -24,6 +24,8 @@ const (
 
 func dashConfig(c *config.Config) {
 	c.OpenQA.URL = dashOpenQA
+	c.OBS.URL, c.OBS.WebURL = "https://api.example.test", "https://build.example.test"
+	c.SMELT.URL, c.SMELT.GiteaHost = "https://smelt.example.test", "src.example.test"
 	c.Gitea.Repos = []config.Repo{{Name: dashRepo, PriorityLabels: map[string]int{"priority/high": 700, "priority/low": 300},
 		EmergencyLabels: []string{"emergency"}}}
 }
@@ -82,10 +84,22 @@ func seedDash(t *testing.T, pool *pgxpool.Pool) {
 		(600, 6, 'a', 'a', 10, 'SLE 16 Kernel', 'sle', '16.0', ':6:kernel', 'done', 'failed', NULL, false),
 		(901, 100, 'upd', 'upd', 20, 'SLE 16 Aggregate', 'sle', '16.0', '20260101-1', 'done', 'failed', NULL, false),
 		(902, 100, 'upd2', 'upd2', 20, 'SLE 16 Aggregate', 'sle', '16.0', '20260101-1', 'done', 'passed', NULL, false)`)
+	exec(`UPDATE pulls SET build_ready_at = '2026-01-01T19:40:00Z' WHERE number = 3`)
+	exec(`UPDATE pulls SET priority_source = 'smelt', obs_sha = $1, obs_read_at = now(), obs_build = $2 WHERE number = 1`, headSHA,
+		`{"projects":["SUSE:SLFO:1.1.99:PullRequest:1:SLES"],"results":[{"project":"SUSE:SLFO:1.1.99:PullRequest:1:SLES","product":"SLES","arch":"x86_64","state":"published","version":"16.0","counts":true,"succeeded":["kernel-default"],"failed":["kernel-docs (failed)"]}],"channels":[],"archs":["x86_64"]}`)
+	exec(`INSERT INTO reports (repo, number, sha, kind, key, state, body) VALUES
+		($1, 5, $2, 'approval', '', 'passed', 'openQA tests passed'),
+		($1, 4, $2, 'decline', '3f2a9c0d1e2b', 'failed', '<!-- qemgate summary -->
+### openQA: failed
+
+- [podman](https://openqa.example.test/tests/400) incomplete <script>alert(1)</script>')`, dashRepo, headSHA)
+	exec(`INSERT INTO openqa_job_groups (id, name, description, contact) VALUES (10, 'SLE 16 Kernel', '', 'kernel-qa@suse.de')`)
 	exec(`INSERT INTO job_acceptances (job_id, repo, number, comment_id, reason, author) VALUES (103, $1, 1, 77, 'bsc#1 known', 'qa-kernel')`, dashRepo)
 	exec(`INSERT INTO reports (repo, number, sha, kind, key, state, description) VALUES ($1, 4, $2, 'status', 'qa/openqa', 'failure', '1 job stopped')`, dashRepo, headSHA)
 	exec(`INSERT INTO deliveries (source, delivery_id, event, action, repo, number, body, outcome) VALUES
 		('gitea', 'd-1', 'pull_request', 'synchronized', $1, 4, '\x7b7d', 'accepted')`, dashRepo)
+	exec(`INSERT INTO deliveries (source, delivery_id, event, body, outcome) VALUES
+		('openqa', 'job-400-0123456789abcdef', 'job_done', '\x7b7d', 'accepted')`)
 }
 
 func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
@@ -139,11 +153,11 @@ func TestAPIBlocked(t *testing.T) {
 		t.Parallel()
 		var a blockedAnswer
 		getJSON(t, h, "/api/v1/blocked", http.StatusOK, &a)
-		require.Equal(t, []int64{2, 1, 4, 3}, numbers(a.Blocked), "priority descending, then number; approved, closed and not-ours PRs are not blocked")
+		require.Equal(t, []int64{4, 2, 1, 3}, numbers(a.Blocked), "emergency first, then priority descending, then age; approved, closed and not-ours PRs are not blocked")
 		require.Equal(t, 4, a.Total)
 		require.Equal(t, []string{"failed", "stopped", "waiting"}, a.States)
 
-		two, one, four, three := a.Blocked[0], a.Blocked[1], a.Blocked[2], a.Blocked[3]
+		four, two, one, three := a.Blocked[0], a.Blocked[1], a.Blocked[2], a.Blocked[3]
 		require.True(t, two.HighPriority)
 		require.Equal(t, "priority 700 (label priority/high)", two.PriorityReason)
 		require.Equal(t, []string{"SLE 16 Core 1/2"}, buttons(two.Results), "the Core nick, one of two waiting")
@@ -157,12 +171,26 @@ func TestAPIBlocked(t *testing.T) {
 		require.Equal(t, "https://openqa.example.test/tests/overview?build=20260101-1&distri=sle&groupid=20&version=16.0", one.AggregateResults[0].URL)
 		require.Equal(t, 1, one.HiddenResults, "the passed Core group is hidden")
 		require.Equal(t, jobCounts{Passed: 5, Failed: 1, Accepted: 1, Total: 6}, one.Counts)
+		require.Equal(t, []failingTest{
+			{JobID: 101, Name: "ltp", Arch: "x86_64", Status: "failed", Result: "failed", Group: "SLE 16 Kernel", Contact: "kernel-qa@suse.de", URL: "https://openqa.example.test/tests/101"},
+			{JobID: 901, Name: "upd", Arch: "x86_64", Status: "failed", Result: "failed", Group: "SLE 16 Aggregate", Aggregate: "SLES x86_64", URL: "https://openqa.example.test/tests/901"},
+		}, one.FailingTests, "the accepted, cloned and obsolete jobs do not block")
+		require.Equal(t, 2, one.FailingTotal)
+		require.Len(t, two.FailingTests, 1, "a waiting job is not a failing test; the aggregate's failure is")
+		require.Equal(t, "SLES x86_64", two.FailingTests[0].Aggregate)
 
 		require.True(t, four.HighPriority)
 		require.Equal(t, "emergency (label emergency)", four.PriorityReason)
 		require.Equal(t, []string{"Containers 1/1"}, buttons(four.Results))
 		require.Equal(t, "stopped", four.Results[0].Status)
 		require.Equal(t, stageFailed, four.Stage)
+		require.Equal(t, []string{"podman stopped"}, func() []string {
+			var names []string
+			for _, f := range four.FailingTests {
+				names = append(names, f.Name+" "+f.Status)
+			}
+			return names
+		}(), "a stopped job blocks too")
 
 		require.True(t, three.NoResults)
 		require.Equal(t, stageWaitingForBuild, three.Stage)
@@ -174,19 +202,21 @@ func TestAPIBlocked(t *testing.T) {
 		buttons     map[int64][]string // own buttons of some rows
 	}{
 		{"one group", "group_names=kernel", []int64{1}, map[int64][]string{1: {"SLE 16 Kernel 1/3"}}},
-		{"several groups", "group_names=KERNEL,%20containers", []int64{1, 4}, nil},
-		{"nick anchored", "group_names=core$", []int64{2, 1}, map[int64][]string{2: {"SLE 16 Core 1/2"}, 1: {}}},
-		{"full name matches too", "group_names=^Maintenance:", []int64{2, 1}, nil},
+		{"several groups", "group_names=KERNEL,%20containers", []int64{4, 1}, nil},
+		{"nick anchored: only PRs the group blocks", "group_names=core$", []int64{2}, map[int64][]string{2: {"SLE 16 Core 1/2"}}},
+		{"full name matches too", "group_names=^Maintenance:", []int64{2}, nil},
 		{"aggregate group keeps the rows", "group_names=aggregate", []int64{2, 1}, map[int64][]string{2: {}, 1: {}}},
 		{"no match", "group_names=nothing", []int64{}, nil},
-		{"empty parts ignored", "group_names=,%20,", []int64{2, 1, 4, 3}, nil},
-		{"passed shown", "states=passed", []int64{2, 1, 4, 3}, map[int64][]string{1: {"SLE 16 Core 3"}}},
-		{"states repeated", "states=passed&states=failed", []int64{2, 1, 4, 3}, map[int64][]string{1: {"SLE 16 Core 3", "SLE 16 Kernel 1/3"}}},
-		{"states hide buttons, not rows", "states=stopped", []int64{2, 1, 4, 3}, map[int64][]string{1: {}, 4: {"Containers 1/1"}}},
+		{"empty parts ignored", "group_names=,%20,", []int64{4, 2, 1, 3}, nil},
+		{"passed shown", "states=passed", []int64{4, 2, 1, 3}, map[int64][]string{1: {"SLE 16 Core 3"}}},
+		{"states repeated", "states=passed&states=failed", []int64{4, 2, 1, 3}, map[int64][]string{1: {"SLE 16 Core 3", "SLE 16 Kernel 1/3"}}},
+		{"states hide buttons, not rows", "states=stopped", []int64{4, 2, 1, 3}, map[int64][]string{1: {}, 4: {"Containers 1/1"}}},
+		{"a group that passed blocks nothing, whatever the states", "group_names=core$&states=passed", []int64{2}, nil},
 		{"search package", "q=PODMAN", []int64{4}, nil},
 		{"search number", "q=%233", []int64{3}, nil},
-		{"search and group", "q=kernel&group_names=core", []int64{1}, nil},
-		{"page two", "per_page=2&page=2", []int64{4, 3}, nil},
+		{"search and group", "q=kernel&group_names=kernel", []int64{1}, nil},
+		{"search and a group that passed", "q=kernel&group_names=core", []int64{}, nil},
+		{"page two", "per_page=2&page=2", []int64{1, 3}, nil},
 		{"past the end", "per_page=2&page=9", []int64{}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -324,10 +354,10 @@ func TestAPIPull(t *testing.T) {
 		getJSON(t, h, "/api/v1/pulls/products/SLFO/4", http.StatusOK, &d)
 		require.Equal(t, "failed", d.Verdict.Detail.State)
 		require.Equal(t, "job_stopped", d.Verdict.Detail.Reasons[0].Code)
-		require.Len(t, d.Reports, 1)
-		require.Equal(t, "1 job stopped", d.Reports[0].Description)
-		require.Len(t, d.Deliveries, 1)
-		require.Equal(t, "synchronized", d.Deliveries[0].Action)
+		require.Len(t, d.Reports, 2)
+		require.Len(t, d.Deliveries, 2, "the job-done delivery of its job 400 is the PR's too")
+		require.Equal(t, "job-400-0123456789abcdef", d.Deliveries[0].DeliveryID)
+		require.Equal(t, "synchronized", d.Deliveries[1].Action)
 	})
 	t.Run("closed PR still answers", func(t *testing.T) {
 		t.Parallel()
@@ -410,7 +440,18 @@ func TestDashboardPages(t *testing.T) {
 			[]string{`id="pr-2"`, `id="pr-4"`}},
 		{"blocked highlight", "/blocked", 200, []string{`class="high-priority"`, "priority 700 (label priority/high)", "emergency (label emergency)", "No results yet"}, nil},
 		{"blocked bad filter", "/blocked?group_names=(", 400, []string{"Bad filter: group_names: &#34;(&#34; is not a valid regular expression"}, nil},
-		{"pull", "/pulls/products/SLFO/4", 200, []string{"Open products/SLFO#4 in Gitea", "job 400 incomplete", "1 job stopped", "synchronized"}, nil},
+		{"pull", "/pulls/products/SLFO/4", 200, []string{"Open products/SLFO#4 in Gitea", "job 400 incomplete", "1 job stopped", "synchronized",
+			"commit status qa/openqa", "request for changes", `<h5>openQA: failed</h5>`, `<li><a href="https://openqa.example.test/tests/400">podman</a> incomplete &lt;script&gt;`,
+			"finished: 1 stopped", "<td>openqa</td><td>job_done</td>"},
+			[]string{"qemgate summary", "3f2a9c0d1e2b", "<script>alert", ">scheduled<"}},
+		{"pull with an OBS build and SMELT", "/pulls/products/SLFO/1", 200, []string{
+			`<a href="https://build.example.test/project/show/SUSE:SLFO:1.1.99:PullRequest:1:SLES">SUSE:SLFO:1.1.99:PullRequest:1:SLES in OBS</a>`,
+			`<a href="https://smelt.example.test/updates/src.example.test%3Aproducts%3ASLFO%3A1">SMELT</a>`,
+			"kernel-docs (failed)", "build of SLES x86_64 failed", "from SMELT", "finished: 1 failed"}, nil},
+		{"pull after a push: the old build is not the head's", "/pulls/products/SLFO/3", 200,
+			[]string{"the head is not built yet (the build of <code>000000000000</code>, an older head, was ready"}, []string{"· build ready"}},
+		{"pull approved by us is explained", "/pulls/products/SLFO/5", 200,
+			[]string{"done: qemgate approved the head; a new push makes it ours again"}, []string{"<dd>no</dd>"}},
 		{"unknown pull", "/pulls/products/SLFO/99", 404, []string{"does not know this pull request"}, nil},
 		{"aggregates", "/aggregates", 200, []string{"SLES x86_64 · build 20260101-1", "2 pull requests", "products/SLFO#2"}, nil},
 	} {
@@ -430,8 +471,9 @@ func TestDashboardPages(t *testing.T) {
 	}
 	t.Run("pager keeps the filter", func(t *testing.T) {
 		t.Parallel()
-		body := get(t, h, "/blocked?group_names=core&per_page=1").Body.String()
-		require.Contains(t, body, `href="/blocked?group_names=core&amp;page=2&amp;per_page=1" rel="next"`)
+		body := get(t, h, "/blocked?group_names=sle&per_page=1").Body.String()
+		require.Contains(t, body, `href="/blocked?group_names=sle&amp;page=2&amp;per_page=1" rel="next"`)
+		require.Contains(t, body, "2 pull requests, page 1 of 2")
 	})
 	t.Run("static", func(t *testing.T) {
 		t.Parallel()

@@ -46,7 +46,16 @@ var pageFuncs = template.FuncMap{
 		}
 		return ""
 	},
-	"stage": stageLabel,
+	"stage":      stageLabel,
+	"markdown":   renderMarkdown,
+	"reportKind": reportKind,
+	// count is "1 pull request", "2 pull requests".
+	"count": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	},
 }
 
 func timeOf(t any) time.Time {
@@ -158,8 +167,11 @@ func (p *pageData) options(values []string, label func(string) string) {
 
 // paging fills the pager from a list's length, keeping every other query
 // parameter so the links stay bookmarkable.
-func (p *pageData) paging(r *http.Request, total int, noun string) {
-	p.Total, p.Noun = total, noun
+func (p *pageData) paging(r *http.Request, total int, noun, nouns string) {
+	p.Total, p.Noun = total, nouns
+	if total == 1 {
+		p.Noun = noun
+	}
 	p.Pages = max(1, (total+p.Filter.PerPage-1)/p.Filter.PerPage)
 	link := func(n int) string {
 		q := r.URL.Query()
@@ -220,7 +232,7 @@ func readPage[T any](w http.ResponseWriter, r *http.Request, d Deps, data *pageD
 		pageError(w, r, d, *data, err)
 		return nil, false
 	}
-	data.paging(r, len(items), l.noun)
+	data.paging(r, len(items), l.noun, l.nouns)
 	return items, true
 }
 

@@ -211,22 +211,53 @@ type pullView struct {
 	Emergency bool     `json:"emergency"`
 	// HighPriority: priority above 650 or an emergency; PriorityReason
 	// spells out why, e.g. "priority 700 (label priority/high)".
-	HighPriority   bool       `json:"high_priority"`
-	PriorityReason string     `json:"priority_reason"`
-	Gated          bool       `json:"gated"`
-	Stage          string     `json:"stage"`
-	BuildSHA       string     `json:"build_sha"`
-	BuildReadyAt   *time.Time `json:"build_ready_at"`
-	Verdict        string     `json:"verdict"`
-	VerdictSHA     string     `json:"verdict_sha"`
-	VerdictReason  string     `json:"verdict_reason"`
-	VerdictAt      *time.Time `json:"verdict_at"`
+	HighPriority   bool   `json:"high_priority"`
+	PriorityReason string `json:"priority_reason"`
+	// PrioritySource says where priority and emergency came from: "labels"
+	// or "smelt".
+	PrioritySource string `json:"priority_source"`
+	Gated          bool   `json:"gated"`
+	Stage          string `json:"stage"`
+	// BuildSHA is the SHA whose build was last ready, at BuildReadyAt;
+	// BuildCurrent says it is the head's (after a push it is not).
+	BuildSHA      string     `json:"build_sha"`
+	BuildReadyAt  *time.Time `json:"build_ready_at"`
+	BuildCurrent  bool       `json:"build_current"`
+	Verdict       string     `json:"verdict"`
+	VerdictSHA    string     `json:"verdict_sha"`
+	VerdictReason string     `json:"verdict_reason"`
+	VerdictAt     *time.Time `json:"verdict_at"`
 	// Counts are over the PR's own runs at its head; AggregateCounts over
 	// the latest aggregates that include it (both narrowed by group_names).
 	Counts          jobCounts `json:"counts"`
 	AggregateCounts jobCounts `json:"aggregate_counts"`
 	// Path is the PR's page on this dashboard.
 	Path string `json:"path"`
+}
+
+// VerdictCurrent says whether the stored verdict is for the head SHA.
+func (p pullView) VerdictCurrent() bool { return p.VerdictSHA != "" && p.VerdictSHA == p.HeadSHA }
+
+// VerdictWords says the verdict in words, as the verdict cell shows it: a
+// verdict of an older head is not this head's.
+func (p pullView) VerdictWords() string {
+	switch {
+	case p.Verdict == "":
+		return "not judged yet"
+	case !p.VerdictCurrent():
+		return "not judged at the head yet"
+	case p.Verdict == gate.VerdictNoJobs:
+		return "no jobs"
+	}
+	return p.Verdict
+}
+
+// VerdictClass is the verdict's colour: none unless it is the head's.
+func (p pullView) VerdictClass() string {
+	if p.Verdict == "" || !p.VerdictCurrent() {
+		return "none"
+	}
+	return p.Verdict
 }
 
 // Ref is owner/repo#number (pullref.Format without a SHA).
@@ -285,8 +316,9 @@ func priorityReason(cfg config.Config, p store.Pull) (high bool, reason string) 
 func newPullView(cfg config.Config, p store.Pull) pullView {
 	v := pullView{Repo: p.Repo, Number: p.Number, Title: p.Title, Author: p.Author, HTMLURL: p.HTMLURL,
 		HeadSHA: p.HeadSHA, Draft: p.Draft, Labels: nonnil.Slice(p.Labels), Packages: nonnil.Slice(p.Packages),
-		Priority: p.Priority, Emergency: p.Emergency, Gated: p.Gated, Stage: stageOf(p), BuildSHA: p.BuildSHA,
-		BuildReadyAt: p.BuildReadyAt, Verdict: p.Verdict, VerdictSHA: p.VerdictSHA, VerdictReason: p.VerdictReason,
+		Priority: p.Priority, Emergency: p.Emergency, PrioritySource: cmp.Or(p.PrioritySource, gate.PrioritySourceLabels),
+		Gated: p.Gated, Stage: stageOf(p), BuildSHA: p.BuildSHA, BuildReadyAt: p.BuildReadyAt,
+		BuildCurrent: p.BuildSHA != "" && p.BuildSHA == p.HeadSHA, Verdict: p.Verdict, VerdictSHA: p.VerdictSHA, VerdictReason: p.VerdictReason,
 		VerdictAt: p.VerdictAt, Path: fmt.Sprintf("/pulls/%s/%d", p.Repo, p.Number)}
 	v.HighPriority, v.PriorityReason = priorityReason(cfg, p)
 	return v

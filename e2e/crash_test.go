@@ -24,6 +24,7 @@ import (
 	"github.com/qemgate/qemgate/gate"
 	"github.com/qemgate/qemgate/internal/demo"
 	"github.com/qemgate/qemgate/internal/pgtest"
+	"github.com/qemgate/qemgate/internal/rabbittest"
 )
 
 // The crash test's timing. Attempts are bounded by crashJobTimeout and a
@@ -107,6 +108,51 @@ func TestCrashKillNineUnderLoad(t *testing.T) {
 		t.Skip("builds and kills the qemgate binary")
 	}
 	t.Parallel()
+	crashUnderLoad(t, false)
+}
+
+// The same over RabbitMQ: Gitea's events come through its publisher and
+// openQA's through its AMQP plugin, and qemgate is killed while messages
+// flow. Every message published is stored exactly once (a message it had
+// not acknowledged is delivered again and collapses into its row), and
+// nothing is posted twice.
+func TestCrashKillNineUnderLoadOverTheBus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the qemgate binary")
+	}
+	t.Parallel()
+	crashUnderLoad(t, true)
+}
+
+// recordingPublisher remembers every message it put on the bus.
+type recordingPublisher struct {
+	demo.Publisher
+	mu   sync.Mutex
+	sent []sentMessage
+}
+
+type sentMessage struct {
+	key  string
+	body []byte
+}
+
+func (p *recordingPublisher) Publish(key string, body []byte) error {
+	if err := p.Publisher.Publish(key, body); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sent = append(p.sent, sentMessage{key, append([]byte(nil), body...)})
+	return nil
+}
+
+func (p *recordingPublisher) messages() []sentMessage {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]sentMessage(nil), p.sent...)
+}
+
+func crashUnderLoad(t *testing.T, viaBus bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
@@ -121,9 +167,32 @@ func TestCrashKillNineUnderLoad(t *testing.T) {
 	gitea, err := demo.NewGitea("")
 	require.NoError(t, err)
 	defer gitea.Close()
-	require.NoError(t, demo.HookGitea(gitea, qemgateURL))
 	oq := demo.NewOpenQA("", qemgateURL)
 	defer oq.Close()
+	var bus *recordingPublisher
+	var amqpCfg config.AMQP
+	if viaBus {
+		broker := rabbittest.Shared(t)
+		amqpCfg = config.Default().AMQP
+		amqpCfg.URL, amqpCfg.Exchange, amqpCfg.Queue = broker.URL, "pubsub-crash", "qemgate-crash"
+		broker.DeclareTopicExchange(t, amqpCfg.Exchange)
+		// The queue exists before the first event, as on a broker qemgate
+		// has consumed from before.
+		broker.BindQueue(t, amqpCfg.Queue, amqpCfg.Exchange, "suse.#")
+		amqp := &demo.AMQPPublisher{URL: broker.URL, Exchange: amqpCfg.Exchange}
+		defer amqp.Close()
+		bus = &recordingPublisher{Publisher: amqp}
+		publisher := &http.Server{Handler: &demo.GiteaPublisher{Bus: bus, Prefix: "suse"}}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		go func() { _ = publisher.Serve(ln) }()
+		defer publisher.Close()
+		require.NoError(t, demo.HookGitea(gitea, "http://"+ln.Addr().String()))
+		oq.SetHookEnabled(false)
+		oq.SetPublisher(bus, "suse")
+	} else {
+		require.NoError(t, demo.HookGitea(gitea, qemgateURL))
+	}
 	// Slow neighbours keep jobs running long enough for a kill to find them
 	// mid-flight (a sync or a report makes several calls).
 	gitea.AddFault(giteafake.Fault{Path: "/api/v1/**", Latency: 150 * time.Millisecond})
@@ -142,6 +211,7 @@ func TestCrashKillNineUnderLoad(t *testing.T) {
 	cfg.Workers.RescueAfter = config.Duration(crashRescueAfter)
 	cfg.ShutdownWait = config.Duration(2 * time.Second)
 	cfg.Aggregates.Schedule = "off"
+	cfg.AMQP = amqpCfg
 	raw, err := yaml.Marshal(cfg)
 	require.NoError(t, err)
 	cfgPath := filepath.Join(dir, "qemgate.yaml")
@@ -267,10 +337,39 @@ func TestCrashKillNineUnderLoad(t *testing.T) {
 	checkCtx, checkCancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer checkCancel()
 
-	// Every delivery qemgate acknowledged is stored.
+	if viaBus {
+		// Every message published is stored, and none twice: those qemgate
+		// had not acknowledged when it died came again and collapsed. qemgate
+		// still writes statuses, so events keep coming: wait until every one
+		// published so far is stored.
+		distinct := map[string]sentMessage{}
+		require.Eventually(t, func() bool {
+			for _, m := range bus.messages() {
+				distinct[m.key+"\x00"+string(m.body)] = m
+			}
+			for k, m := range distinct {
+				var n int
+				if err := pool.QueryRow(checkCtx, `SELECT count(*) FROM deliveries WHERE source IN ('gitea-amqp', 'openqa-amqp') AND event = $1 AND body = $2`,
+					m.key, m.body).Scan(&n); err != nil || n != 1 {
+					return false
+				}
+				delete(distinct, k) // stored: not asked again
+			}
+			return true
+		}, 30*time.Second, 200*time.Millisecond, "some published messages are not stored")
+		var twice int
+		require.NoError(t, pool.QueryRow(checkCtx, `SELECT count(*) FROM (SELECT event, body FROM deliveries
+			WHERE source IN ('gitea-amqp', 'openqa-amqp') GROUP BY event, body HAVING count(*) > 1) d`).Scan(&twice))
+		require.Zero(t, twice, "no message is stored twice")
+		require.Zero(t, countSource(t, pool, "gitea")+countSource(t, pool, "openqa"), "no webhook was used")
+		t.Logf("%d messages published, all stored once", len(bus.messages()))
+	}
+
+	// Every delivery qemgate acknowledged is stored (on the bus, Gitea's
+	// deliveries go to the publisher, and the check above holds).
 	var acked int
 	for _, d := range gitea.Deliveries() {
-		if !d.Succeeded() {
+		if viaBus || !d.Succeeded() {
 			continue
 		}
 		acked++
@@ -288,7 +387,7 @@ func TestCrashKillNineUnderLoad(t *testing.T) {
 			[]byte(fmt.Sprintf(`%d`, c.JobID))).Scan(&n))
 		require.Positive(t, n, "acknowledged job-done callback of job %d is stored", c.JobID)
 	}
-	require.Positive(t, acked)
+	require.Equal(t, !viaBus, acked > 0)
 
 	// Nothing was posted twice.
 	fg, err := forge.New(forge.Config{URL: gitea.URL(), Token: botToken})
@@ -328,4 +427,11 @@ func TestCrashKillNineUnderLoad(t *testing.T) {
 		}
 		require.LessOrEqual(t, summaries, 1, "PR #%d has one summary comment", p.Number)
 	}
+}
+
+func countSource(t *testing.T, pool *pgxpool.Pool, source string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM deliveries WHERE source = $1`, source).Scan(&n))
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -71,8 +72,17 @@ func readBuild(ctx context.Context, deps Deps, branch config.Branch, p store.Pul
 }
 
 func readProject(ctx context.Context, deps Deps, name string, rules gate.OBSRules) gate.OBSProject {
+	return ReadOBSProject(ctx, deps.OBS, deps.Logger, name, rules)
+}
+
+// ReadOBSProject reads what gate.BuildFromOBS needs about one staging
+// project: its results, the _multibuild flavors of a product's project and,
+// when no <scmsync> names the version, the download listing. Results that
+// cannot be read make the project unavailable; the rest is logged.
+// "qemgate metadata plan --obs-project" reads a project the same way.
+func ReadOBSProject(ctx context.Context, client OBS, logger *slog.Logger, name string, rules gate.OBSRules) gate.OBSProject {
 	out := gate.OBSProject{Name: name}
-	results, err := deps.OBS.Results(ctx, name)
+	results, err := client.Results(ctx, name)
 	if err != nil {
 		out.Unavailable = err.Error()
 		return out
@@ -87,23 +97,26 @@ func readProject(ctx context.Context, deps Deps, name string, rules gate.OBSRule
 	}
 	if gate.ProjectProduct(name) != "" {
 		// Unknown flavors make every arch relevant, as in qem-bot.
-		if flavors, err := deps.OBS.Multibuild(ctx, name, gate.ProductComposePackage); err == nil {
+		if flavors, err := client.Multibuild(ctx, name, gate.ProductComposePackage); err == nil {
 			out.Flavors = flavors
 		} else if !obs.IsNotFound(err) {
-			deps.Logger.WarnContext(ctx, "OBS _multibuild unreadable: every arch counts", "project", name, "error", err)
+			logger.WarnContext(ctx, "OBS _multibuild unreadable: every arch counts", "project", name, "error", err)
 		}
 	}
 	if gate.NeedsListingVersion(out, rules) {
-		names, err := deps.OBS.Listing(ctx, name, rules.Repository)
+		names, err := client.Listing(ctx, name, rules.Repository)
 		if err != nil {
-			deps.Logger.WarnContext(ctx, "download listing unreadable: product version unknown", "project", name, "error", err)
+			logger.WarnContext(ctx, "download listing unreadable: product version unknown", "project", name, "error", err)
 		}
 		out.ListingVersion = gate.VersionFromListing(gate.ProjectProduct(name), names)
 	}
 	return out
 }
 
-func obsRules(c config.OBS) gate.OBSRules {
+func obsRules(c config.OBS) gate.OBSRules { return OBSRules(c) }
+
+// OBSRules are the configured filters of build results.
+func OBSRules(c config.OBS) gate.OBSRules {
 	return gate.OBSRules{Repository: c.Repository, Products: c.Products, Archs: c.Archs}
 }
 

@@ -11,6 +11,10 @@ type Metrics struct {
 	GiteaWrites    *prometheus.CounterVec
 	OpenQARequests *prometheus.CounterVec
 	GiteaRequests  *prometheus.CounterVec
+	// OBSRequests and SMELTRequests count the calls of the optional
+	// clients; they stay empty when obs.url or smelt.url is not set.
+	OBSRequests    *prometheus.CounterVec
+	SMELTRequests  *prometheus.CounterVec
 	Scheduled      *prometheus.CounterVec
 	MetadataReload *prometheus.CounterVec
 	MetadataOK     prometheus.Gauge
@@ -44,6 +48,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		GiteaRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qemgate_gitea_requests_total",
 			Help: "Gitea API requests, by endpoint and HTTP status code (0: no answer).",
+		}, []string{"endpoint", "code"}),
+		OBSRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_obs_requests_total",
+			Help: "OBS API requests, by endpoint (result, multibuild, listing) and HTTP status code (0: no answer).",
+		}, []string{"endpoint", "code"}),
+		SMELTRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_smelt_requests_total",
+			Help: "SMELT API requests, by endpoint (update) and HTTP status code (0: no answer).",
 		}, []string{"endpoint", "code"}),
 		Scheduled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qemgate_test_runs_scheduled_total",
@@ -82,7 +94,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Evaluations queued by the verdict safety net, by reason (jobs_newer: a stored job or acceptance changed after the last evaluation; head_unevaluated: the head SHA has runs but no verdict). Non-zero means news was lost on the way to an evaluation.",
 		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.Reruns, m.HeadMoved, m.Reevaluations, m.Verdicts, m.GiteaWrites, m.OpenQARequests, m.GiteaRequests, m.Scheduled, m.MetadataReload, m.MetadataOK,
+	reg.MustRegister(m.Reruns, m.HeadMoved, m.Reevaluations, m.Verdicts, m.GiteaWrites, m.OpenQARequests, m.GiteaRequests, m.OBSRequests, m.SMELTRequests, m.Scheduled, m.MetadataReload, m.MetadataOK,
 		m.PollerDrift, m.Aggregates, m.DeliveriesDeleted)
 	return m
 }

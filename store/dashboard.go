@@ -64,11 +64,12 @@ func DashOpenPulls(ctx context.Context, db DBTX) ([]Pull, error) {
 	return collect(rows, err, pgx.RowToStructByPos[Pull], "open pulls")
 }
 
-// DashResults returns the result buckets of every open PR (repo "" ) or of
-// one PR: its own runs at its head SHA that are not superseded, and the
-// newest aggregate of each product and arch that includes it at its head SHA.
-func DashResults(ctx context.Context, db DBTX, repo string, number int64) ([]DashResult, error) {
-	rows, err := db.Query(ctx, `
+// dashPullJobs is a CTE named counted: one row per counted job of every
+// open PR (repo "") or of one PR, with the columns of DashResult but Jobs and
+// then the job's id, test name, arch and group contact. Its jobs are those
+// of the PR's own runs at its head SHA that are not superseded, and of the
+// newest aggregate of each product and arch that includes it at its head.
+const dashPullJobs = `
 		WITH p AS (
 			SELECT repo, number, head_sha FROM pulls
 			WHERE CASE WHEN $1 = '' THEN state = 'open' ELSE repo = $1 AND number = $2 END
@@ -81,26 +82,71 @@ func DashResults(ctx context.Context, db DBTX, repo string, number int64) ([]Das
 		), jobs AS (
 			SELECT p.repo, p.number, 0::bigint AS aggregate_id, ''::text AS product, ''::text AS agg_arch,
 				''::text AS aggregate_build, r.distri AS run_distri, r.version AS run_version, r.build AS run_build,
-				`+dashJobColumns+`
+				r.arch AS run_arch, j.name, j.arch AS job_arch, ` + dashJobColumns + `
 			FROM p JOIN test_runs r ON r.repo = p.repo AND r.number = p.number AND r.sha = p.head_sha
 				AND r.state <> 'superseded'
 			JOIN openqa_jobs j ON j.test_run_id = r.id
-			WHERE `+dashJobWhere+`
+			WHERE ` + dashJobWhere + `
 			UNION ALL
 			SELECT l.repo, l.number, l.id, l.product, l.arch, l.build, r.distri, r.version, r.build,
-				`+dashJobColumns+`
+				r.arch, j.name, j.arch, ` + dashJobColumns + `
 			FROM latest l JOIN test_runs r ON r.aggregate_id = l.id
 			JOIN openqa_jobs j ON j.test_run_id = r.id
-			WHERE `+dashJobWhere+`
-		), buckets AS (
+			WHERE ` + dashJobWhere + `
+		), counted AS (
 			SELECT j.repo, j.number, j.aggregate_id, j.product, j.agg_arch AS arch, j.aggregate_build,
 				j.group_id, j.group_name, coalesce(nullif(j.distri, ''), j.run_distri) AS distri,
 				coalesce(nullif(j.version, ''), j.run_version) AS version,
 				coalesce(nullif(j.build, ''), j.run_build) AS build, j.state, j.result,
-				EXISTS (SELECT 1 FROM job_acceptances a WHERE a.job_id = j.id AND a.repo = j.repo AND a.number = j.number) AS accepted
+				EXISTS (SELECT 1 FROM job_acceptances a WHERE a.job_id = j.id AND a.repo = j.repo AND a.number = j.number) AS accepted,
+				j.id, j.name, coalesce(nullif(j.job_arch, ''), j.run_arch) AS job_arch,
+				coalesce((SELECT g.contact FROM openqa_job_groups g WHERE g.id = j.group_id AND j.group_id <> 0), '') AS contact
 			FROM jobs j
+		)`
+
+// DashResults returns the result buckets of every open PR (repo "" ) or of
+// one PR: its own runs at its head SHA that are not superseded, and the
+// newest aggregate of each product and arch that includes it at its head SHA.
+func DashResults(ctx context.Context, db DBTX, repo string, number int64) ([]DashResult, error) {
+	rows, err := db.Query(ctx, dashPullJobs+`, buckets AS (
+			SELECT repo, number, aggregate_id, product, arch, aggregate_build, group_id, group_name,
+				distri, version, build, state, result, accepted FROM counted
 		)`+dashBuckets, repo, number)
 	return collect(rows, err, pgx.RowToStructByPos[DashResult], "dashboard results")
+}
+
+// DashJob is one counted job of a PR that did not pass (its result is
+// neither passed nor softfailed): what the blocked view names in a row.
+type DashJob struct {
+	Repo   string `json:"-"`
+	Number int64  `json:"-"`
+	// AggregateID, Product and AggregateArch name the aggregate the job is
+	// of; zero for the PR's own runs.
+	AggregateID   int64  `json:"aggregate_id,omitempty"`
+	Product       string `json:"product,omitempty"`
+	AggregateArch string `json:"-"`
+	ID            int64  `json:"id"`
+	Name          string `json:"name"`
+	Arch          string `json:"arch"`
+	GroupID       int64  `json:"group_id"`
+	GroupName     string `json:"group_name"`
+	Contact       string `json:"contact,omitempty"`
+	State         string `json:"state"`
+	Result        string `json:"result"`
+	Accepted      bool   `json:"accepted"`
+}
+
+// DashJobsNotPassed returns the counted jobs of every open PR (repo "") or
+// of one PR, over the same jobs as DashResults, whose result is neither
+// passed nor softfailed, by PR, own runs first, group, name and id. The
+// caller classifies them (gate.ClassifyJob): running jobs are among them.
+func DashJobsNotPassed(ctx context.Context, db DBTX, repo string, number int64) ([]DashJob, error) {
+	rows, err := db.Query(ctx, dashPullJobs+`
+		SELECT repo, number, aggregate_id, product, arch, id, name, job_arch, group_id, group_name, contact,
+			state, result, accepted
+		FROM counted WHERE result NOT IN ('passed', 'softfailed')
+		ORDER BY repo, number, aggregate_id, group_name, name, id`, repo, number)
+	return collect(rows, err, pgx.RowToStructByPos[DashJob], "dashboard jobs not passed")
 }
 
 // DashAggregate is one aggregate build and the PRs it bundles.

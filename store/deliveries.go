@@ -121,7 +121,8 @@ func GetDelivery(ctx context.Context, db DBTX, id int64) (*Delivery, error) {
 	return collectOne(rows, err, scanDelivery, "read delivery %d", id)
 }
 
-// DeliveryFilter narrows ListDeliveries. Zero values do not filter.
+// DeliveryFilter narrows ListDeliveries. Zero values do not filter. Repo
+// and Number together also find the openQA deliveries about the PR's jobs.
 type DeliveryFilter struct {
 	Source  string
 	Outcome string
@@ -150,10 +151,21 @@ func ListDeliveries(ctx context.Context, db DBTX, f DeliveryFilter) ([]Delivery,
 		args = append(args, f.Event)
 		where = append(where, fmt.Sprintf("(event = $%d OR event_type = $%[1]d)", len(args)))
 	}
-	if f.Repo != "" {
+	switch {
+	case f.Repo != "" && f.Number != 0:
+		// openQA deliveries carry no PR: they are the PR's when their job
+		// (named in the delivery id) is of one of its runs or of an
+		// aggregate that includes it (migration 0009).
+		args = append(args, f.Repo, f.Number)
+		where = append(where, fmt.Sprintf(`((lower(repo) = lower($%[1]d) AND number = $%[2]d)
+			OR (source IN ('openqa', 'openqa-amqp') AND delivery_openqa_job(delivery_id) IN (
+				SELECT j.id FROM openqa_jobs j JOIN test_runs r ON r.id = j.test_run_id
+				WHERE (lower(r.repo) = lower($%[1]d) AND r.number = $%[2]d)
+					OR r.aggregate_id IN (SELECT aggregate_id FROM aggregate_members
+						WHERE lower(repo) = lower($%[1]d) AND number = $%[2]d))))`, len(args)-1, len(args)))
+	case f.Repo != "":
 		add("lower(repo) = lower($%d)", f.Repo)
-	}
-	if f.Number != 0 {
+	case f.Number != 0:
 		add("number = $%d", f.Number)
 	}
 	if f.Before != 0 {

@@ -7,11 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
+	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/gate"
+	"github.com/qemgate/qemgate/jobs"
 	"github.com/qemgate/qemgate/metadata"
+	"github.com/qemgate/qemgate/obs"
 )
 
 const metadataUsage = `usage:
@@ -19,13 +23,18 @@ const metadataUsage = `usage:
   qemgate metadata plan --metadata DIR (--pull-json FILE | --repo OWNER/NAME --number N --sha SHA --base BRANCH --packages a,b [--labels x,y])
                         [--product-version V] [--archs a,b] [--channels c,d] [--staging-project T] [--incident-repo T]
                         [--public-url U] [--priority N] [--emergency] [--embargoed] [--strict]
+                        [--obs-project P,Q (--obs-url URL | --config FILE)]
+  With --obs-project the products, archs, channels and version come from the
+  projects' build results in OBS, as serve reads them (obs.* of --config, or
+  --obs-url with QEMGATE_OBS_USER/QEMGATE_OBS_PASSWORD or QEMGATE_OBS_TOKEN
+  from the environment), and the plan shows the build and its state.
 `
 
 // runMetadata implements "qemgate metadata …": check validates metadata files,
 // plan prints the test plan for a PR without scheduling anything. args are
 // the words after "metadata" (a leading "metadata" is tolerated). It returns
 // the process exit code: 0 ok, 1 invalid metadata, 2 usage error.
-func runMetadata(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runMetadata(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if err := ctx.Err(); err != nil {
 		fmt.Fprintf(stderr, "metadata: %v\n", err)
 		return 1
@@ -41,7 +50,7 @@ func runMetadata(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	case "check":
 		return metadataCheck(args[1:], stdout, stderr)
 	case "plan":
-		return metadataPlan(args[1:], stdout, stderr)
+		return metadataPlan(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, metadataUsage)
 		return 0
@@ -107,9 +116,18 @@ type planOutput struct {
 	PublicURL string         `json:"public_url,omitempty"`
 	Runs      []gate.TestRun `json:"runs"`
 	Skips     []gate.Skip    `json:"skips"`
+	// OBS is what --obs-project read, and the gate's reading of it at the
+	// head: what serve would decide (a build that is not ready schedules
+	// nothing there; the plan is shown anyway).
+	OBS *planOBS `json:"obs,omitempty"`
 }
 
-func metadataPlan(args []string, stdout, stderr io.Writer) int {
+type planOBS struct {
+	Build  gate.Build       `json:"build"`
+	Status gate.BuildStatus `json:"status"`
+}
+
+func metadataPlan(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("metadata plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -132,6 +150,9 @@ func metadataPlan(args []string, stdout, stderr io.Writer) int {
 		staging   = fs.String("staging-project", "", "OBS staging project template, e.g. SUSE:SLFO:1.1.99:PullRequest:{number}")
 		incRepo   = fs.String("incident-repo", "", "INCIDENT_REPO URL template ({number} {product_version} {arch} {product_repo} {staging_project_path})")
 		publicURL = fs.String("public-url", "", "qemgate public URL, for __DASHBOARD_URL")
+		obsProj   = fs.String("obs-project", "", "comma-separated OBS staging projects whose build results decide products, archs and channels")
+		obsURL    = fs.String("obs-url", "", "OBS API URL (default: obs.url of --config)")
+		cfgPath   = fs.String("config", "", "qemgate configuration whose obs block reads --obs-project")
 	)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -191,6 +212,16 @@ func metadataPlan(args []string, stdout, stderr io.Writer) int {
 	if len(in.Pull.Packages) == 0 {
 		fmt.Fprintln(stderr, "metadata plan: warning: no packages given (--packages), nothing can be planned")
 	}
+	var fromOBS *planOBS
+	if *obsProj != "" {
+		if fromOBS, err = planFromOBS(ctx, splitList(*obsProj), *obsURL, *cfgPath, getenv, in.Pull.HeadSHA, stderr); err != nil {
+			fmt.Fprintf(stderr, "metadata plan: %v\n", err)
+			return 2
+		}
+		in.Branch = gate.BranchFromBuild(in.Branch, &fromOBS.Build)
+	} else if set["obs-url"] || set["config"] {
+		fmt.Fprintln(stderr, "metadata plan: warning: --obs-url and --config only matter with --obs-project")
+	}
 	if len(in.Branch.Channels) == 0 {
 		fmt.Fprintln(stderr, "metadata plan: warning: no channels given (--channels), no issue can match")
 	}
@@ -205,7 +236,7 @@ func metadataPlan(args []string, stdout, stderr io.Writer) int {
 	}
 	in.Metadata = md
 	runs, skips := gate.Plan(in)
-	out := planOutput{Pull: in.Pull, Branch: in.Branch, PublicURL: in.PublicURL, Runs: runs, Skips: skips}
+	out := planOutput{Pull: in.Pull, Branch: in.Branch, PublicURL: in.PublicURL, Runs: runs, Skips: skips, OBS: fromOBS}
 	if out.Runs == nil {
 		out.Runs = []gate.TestRun{}
 	}
@@ -294,4 +325,41 @@ func fromGitea(raw []byte) (gate.Pull, error) {
 		return gate.Pull{}, errors.New("pull request without a number")
 	}
 	return p, nil
+}
+
+// planFromOBS reads the staging projects from OBS as serve does
+// (jobs.ReadOBSProject, gate.BuildFromOBS) and decides the build state at
+// sha (gate.BuildStatusOf). The obs block comes from the configuration file
+// when one is given; --obs-url wins over its URL, and credentials come from
+// the environment as for serve, never from the command line.
+func planFromOBS(ctx context.Context, projects []string, url, cfgPath string, getenv func(string) string, sha string, stderr io.Writer) (*planOBS, error) {
+	cfg := config.Default().OBS
+	if cfgPath != "" {
+		full, err := config.LoadOBS(cfgPath, getenv)
+		if err != nil {
+			return nil, err
+		}
+		cfg = full
+	} else {
+		cfg.User, cfg.Password, cfg.Token = getenv("QEMGATE_OBS_USER"), getenv("QEMGATE_OBS_PASSWORD"), getenv("QEMGATE_OBS_TOKEN")
+	}
+	if url != "" {
+		cfg.URL = url
+	}
+	if cfg.URL == "" {
+		return nil, fmt.Errorf("--obs-project needs --obs-url or a --config with obs.url")
+	}
+	client := obs.New(obs.Config{URL: cfg.URL, User: cfg.User, Password: cfg.Password, Token: cfg.Token,
+		DownloadURL: cfg.DownloadURL, Timeout: cfg.Timeout.D()})
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rules := jobs.OBSRules(cfg)
+	read := make([]gate.OBSProject, len(projects))
+	for i, name := range projects {
+		read[i] = jobs.ReadOBSProject(ctx, client, logger, name, rules)
+		if read[i].Unavailable != "" {
+			fmt.Fprintf(stderr, "metadata plan: warning: %s: %s\n", name, read[i].Unavailable)
+		}
+	}
+	b := gate.BuildFromOBS(read, rules)
+	return &planOBS{Build: b, Status: gate.BuildStatusOf(b, sha, cfg.AllowBuildFailures)}, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/qemgate/qemgate/fake/obsfake"
 	"github.com/qemgate/qemgate/gate"
 	"github.com/qemgate/qemgate/internal/fixture"
 )
@@ -20,7 +21,7 @@ const testMetadata = "../../metadata/testdata/qem-bot"
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = runMetadata(context.Background(), args, &out, &errOut)
+	code = runMetadata(context.Background(), args, func(string) string { return "" }, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -222,6 +223,38 @@ func TestMetadataCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out, errOut bytes.Buffer
-	require.Equal(t, 1, runMetadata(ctx, []string{"check", testMetadata}, &out, &errOut))
+	require.Equal(t, 1, runMetadata(ctx, []string{"check", testMetadata}, func(string) string { return "" }, &out, &errOut))
 	require.Contains(t, errOut.String(), "context canceled")
+}
+
+// With --obs-project the plan takes the archs, channels and version from
+// the project's build results, as serve does, and shows the build state.
+func TestMetadataPlanFromOBS(t *testing.T) {
+	t.Parallel()
+	fake := obsfake.New(obsfake.Options{})
+	t.Cleanup(fake.Close)
+	const project = "SUSE:SLFO:1.1.99:PullRequest:124:SLES"
+	fake.SetProject(project, obsfake.Project{SCMSync: "https://src.example.test/products/SLFO#16.0", SCMInfo: "2c8a2689d0b5",
+		Flavors: []string{"sles_x86_64", "sles_aarch64"},
+		Results: []obsfake.Result{
+			{Repository: "product", Arch: "x86_64", State: "published", Packages: []obsfake.Package{{Name: "000productcompose:sles_x86_64", Code: "succeeded"}}},
+			{Repository: "product", Arch: "aarch64", State: "published", Packages: []obsfake.Package{{Name: "000productcompose:sles_aarch64", Code: "failed"}}},
+			{Repository: "product", Arch: "s390x", State: "published"},
+		}})
+	code, stdout, stderr := runCmd(t, "plan", "--metadata", testMetadata,
+		"--repo", "products/SLFO", "--number", "124", "--sha", "2c8a2689d0b5", "--base", "main",
+		"--packages", "openssl-3", "--obs-project", project, "--obs-url", fake.URL())
+	require.Equal(t, 0, code, stderr)
+	out := decodePlan(t, stdout)
+	require.NotNil(t, out.OBS)
+	require.Equal(t, []string{"aarch64", "x86_64"}, out.Branch.Archs, "s390x is not a _multibuild flavor of SLES")
+	require.Equal(t, []string{project + ":aarch64#16.0", project + ":x86_64#16.0"}, out.Branch.Channels)
+	require.Equal(t, "16.0", out.Branch.ProductVersion)
+	require.Equal(t, gate.BuildFailed, out.OBS.Status.State)
+	require.Equal(t, []string{"build of SLES aarch64 failed: 000productcompose:sles_aarch64 (failed)"}, out.OBS.Status.Reasons)
+
+	code, _, stderr = runCmd(t, "plan", "--metadata", testMetadata, "--repo", "products/SLFO", "--number", "124",
+		"--packages", "openssl-3", "--obs-project", project)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "--obs-project needs --obs-url or a --config with obs.url")
 }

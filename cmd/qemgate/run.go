@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "metadata":
-		return runMetadata(ctx, rest, stdout, stderr)
+		return runMetadata(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "qemgate %s (%s)\n", version, riverVersion())
 		return 0
