@@ -116,7 +116,7 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*river.Client[pgx.Tx]
 		},
 		Workers:      workers,
 		PeriodicJobs: periodic,
-		Logger:       deps.Logger,
+		Logger:       RiverLogger(deps.Logger),
 		JobTimeout:   jobTimeout,
 		// A notification wakes a queue at most once per cooldown, and a
 		// queue not woken polls; both bound the reaction to an event.
