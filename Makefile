@@ -52,9 +52,11 @@ clean:
 	rm -rf bin .pg
 
 ## sandbox: qemgate with a fake Gitea and a fake openQA on loopback, a demo PR, and curl lines to drive it
+## (flags through ARGS: make sandbox ARGS="-listen 127.0.0.1:8081 -gitea 127.0.0.1:3001 -openqa 127.0.0.1:9527")
+ARGS ?=
 sandbox:
 	$(GO) build -o bin/qemgate-sandbox ./cmd/qemgate-sandbox
-	scripts/pg.sh QEMGATE_DATABASE_URL bin/qemgate-sandbox
+	scripts/pg.sh QEMGATE_DATABASE_URL bin/qemgate-sandbox $(ARGS)
 
 BENCH_INGEST_FLAGS ?=
 

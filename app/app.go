@@ -144,7 +144,7 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 
 	a.riverUI, err = riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(a.River, nil),
-		Logger:    logger.With("component", "riverui"),
+		Logger:    jobs.RiverLogger(logger.With("component", "riverui")),
 		Prefix:    "/admin/river",
 	})
 	if err != nil {
@@ -200,8 +200,13 @@ func (a *App) ReloadMetadata() error {
 // Ready says whether the App can do its work, with details for /readyz.
 func (a *App) Ready(ctx context.Context) (map[string]string, error) {
 	detail := map[string]string{}
+	// Without metadata nothing can be planned, so no PR can be gated: the
+	// replica is not ready, whether metadata.dir is unset or never loaded.
+	// The other checks still run, so the answer shows every reason.
+	var notReady error
 	if a.Config.Metadata.Dir == "" {
-		detail["metadata"] = "metadata.dir is not configured: nothing will be scheduled"
+		detail["metadata"] = "metadata.dir is not configured: nothing can be scheduled"
+		notReady = errors.New("metadata.dir is not configured: nothing can be scheduled or gated (set QEMGATE_METADATA_DIR)")
 	} else {
 		switch {
 		case a.Metadata.Current() == nil:
@@ -238,7 +243,7 @@ func (a *App) Ready(ctx context.Context) (map[string]string, error) {
 	} else if msg != "" {
 		detail["jobs"] = msg
 	}
-	return detail, nil
+	return detail, notReady
 }
 
 // RunBus consumes from the broker until ctx ends, when amqp.url is set;

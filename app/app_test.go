@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -102,4 +103,21 @@ func TestReadyWithoutWorkers(t *testing.T) {
 	detail, err := a.Ready(context.Background())
 	require.ErrorContains(t, err, "River")
 	require.Contains(t, detail["metadata"], "not configured", "an unset metadata.dir is visible")
+}
+
+// Without metadata.dir nothing can be gated: not ready, saying why, once
+// everything else is fine.
+func TestNotReadyWithoutMetadataDir(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := newApp(t, "")
+	require.NoError(t, a.StartWorkers(ctx))
+	t.Cleanup(func() { a.StopWorkers(ctx) })
+	rec := httptest.NewRecorder()
+	a.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	var got struct{ Status, Reason string }
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	require.Equal(t, "unavailable", got.Status)
+	require.Equal(t, "metadata.dir is not configured: nothing can be scheduled or gated (set QEMGATE_METADATA_DIR)", got.Reason)
 }

@@ -125,7 +125,8 @@ func (w *testWriter) Write(p []byte) (int, error) {
 
 func (r *rig) waitConnected() {
 	r.t.Helper()
-	require.Eventually(r.t, func() bool { return r.consumer.State() == "connected" }, time.Minute, 20*time.Millisecond,
+	// A reconnect after a long outage waits up to 30 s of backoff.
+	require.Eventually(r.t, func() bool { return r.consumer.State() == "connected" }, 2*time.Minute, 20*time.Millisecond,
 		"the consumer never connected: %s", r.consumer.State())
 }
 

@@ -29,7 +29,10 @@ type Config struct {
 	AdminTokenFile string `yaml:"admin_token_file" json:"admin_token_file"`
 	// AdminDisabled switches the admin API off on purpose: serve then
 	// starts without an admin token, and /admin answers 404.
-	AdminDisabled   bool     `yaml:"admin_disabled" json:"admin_disabled"`
+	AdminDisabled bool `yaml:"admin_disabled" json:"admin_disabled"`
+	// AdminSessionTTL is how long a browser session made by /admin/login
+	// lasts; it is not renewed.
+	AdminSessionTTL Duration `yaml:"admin_session_ttl" json:"admin_session_ttl"`
 	DatabaseURLFile string   `yaml:"database_url_file" json:"database_url_file"`
 	AutoMigrate     bool     `yaml:"auto_migrate" json:"auto_migrate"`
 	LogLevel        string   `yaml:"log_level" json:"log_level"`
@@ -379,11 +382,12 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Listen:       "127.0.0.1:8080",
-		PublicURL:    "http://127.0.0.1:8080",
-		AutoMigrate:  true,
-		LogLevel:     "info",
-		ShutdownWait: Duration(10 * time.Second),
+		Listen:          "127.0.0.1:8080",
+		PublicURL:       "http://127.0.0.1:8080",
+		AutoMigrate:     true,
+		LogLevel:        "info",
+		ShutdownWait:    Duration(10 * time.Second),
+		AdminSessionTTL: Duration(2 * time.Hour),
 		Gitea: Gitea{
 			StatusContext: "qa/openqa",
 			Timeout:       Duration(30 * time.Second),
@@ -587,6 +591,7 @@ func (c *Config) validate() []string {
 		}
 	}
 	positive("QEMGATE_SHUTDOWN_TIMEOUT", c.ShutdownWait)
+	positive("QEMGATE_ADMIN_SESSION_TTL", c.AdminSessionTTL)
 	positive("QEMGATE_GITEA_TIMEOUT", c.Gitea.Timeout)
 	positive("QEMGATE_OPENQA_TIMEOUT", c.OpenQA.Timeout)
 	positive("QEMGATE_OBS_TIMEOUT", c.OBS.Timeout)

@@ -74,6 +74,7 @@ var envVars = []envVar{
 	{"QEMGATE_PUBLIC_URL", "external base URL, used in links we post", str(func(c *Config) *string { return &c.PublicURL })},
 	{"QEMGATE_DRY_RUN", "record but never write to Gitea or openQA", boolean(func(c *Config) *bool { return &c.DryRun })},
 	{"QEMGATE_ADMIN_TOKEN", "Bearer token for /admin (secret)", str(func(c *Config) *string { return &c.AdminToken })},
+	{"QEMGATE_ADMIN_SESSION_TTL", "how long a browser login to /admin lasts", duration(func(c *Config) *Duration { return &c.AdminSessionTTL })},
 	{"QEMGATE_ADMIN_DISABLED", "switch the admin API off (serve then needs no admin token)", boolean(func(c *Config) *bool { return &c.AdminDisabled })},
 	{"QEMGATE_AUTO_MIGRATE", "apply migrations when serve starts", boolean(func(c *Config) *bool { return &c.AutoMigrate })},
 	{"QEMGATE_LOG_LEVEL", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},

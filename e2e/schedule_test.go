@@ -13,6 +13,7 @@ import (
 	"github.com/qemgate/qemgate/config"
 	"github.com/qemgate/qemgate/fake/giteafake"
 	"github.com/qemgate/qemgate/fake/openqafake"
+	"github.com/qemgate/qemgate/jobs"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -263,4 +264,15 @@ func TestScheduleWithoutMetadata(t *testing.T) {
 	p := w.pull(pr.Number)
 	require.Equal(t, "pending", p.Verdict)
 	require.Contains(t, p.VerdictReason, "to be planned")
+
+	// An aggregate pass (the periodic one at start, and this one) has
+	// nothing to build from either: cancelled at its first attempt, not
+	// retried.
+	_, err := w.app.River.Insert(w.ctx, jobs.AggregateArgs{}, nil)
+	require.NoError(t, err)
+	w.settle()
+	aggregates := w.count(`SELECT count(*) FROM river_job WHERE kind = 'aggregate'`)
+	require.GreaterOrEqual(t, aggregates, 1)
+	require.Equal(t, aggregates, w.count(`SELECT count(*) FROM river_job WHERE kind = 'aggregate' AND state = 'cancelled' AND attempt = 1
+		AND errors::text LIKE '%metadata.dir is not configured%'`))
 }

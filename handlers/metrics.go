@@ -17,6 +17,7 @@ type Metrics struct {
 	ingestDuration  *prometheus.HistogramVec
 	replays         *prometheus.CounterVec
 	ingestRetries   *prometheus.CounterVec
+	adminLogins     *prometheus.CounterVec
 }
 
 // NewMetrics registers the HTTP metrics on reg, the process's one registry
@@ -50,8 +51,16 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "qemgate_ingest_retries_total",
 			Help: "Ingest transactions that PostgreSQL aborted and that ran again, by SQLSTATE (40P01 deadlock, 40001 serialization failure).",
 		}, []string{"sqlstate"}),
+		adminLogins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qemgate_admin_logins_total",
+			Help: "Browser sign-ins at /admin/login, by result (ok, wrong_token, limited).",
+		}, []string{"result"}),
 	}
-	reg.MustRegister(m.requests, m.requestDuration, m.deliveries, m.ingestDuration, m.replays, m.ingestRetries)
+	reg.MustRegister(m.requests, m.requestDuration, m.deliveries, m.ingestDuration, m.replays, m.ingestRetries, m.adminLogins)
+	// Appear at zero from the start, so an alert on failed sign-ins has a series to watch.
+	for _, result := range []string{"ok", "wrong_token", "limited"} {
+		m.adminLogins.WithLabelValues(result)
+	}
 	return m
 }
 

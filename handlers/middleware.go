@@ -24,7 +24,8 @@ type ctxKey int
 const loggedKey ctxKey = 1
 
 // logged lets a handler say that it already logged the request (a webhook
-// logs once, with its delivery id), so the access log stays at debug level.
+// logs once, with its delivery id; /readyz logs when its answer changes), so
+// the access log does not log it again.
 type logged struct{ done bool }
 
 func markLogged(r *http.Request) {
@@ -86,7 +87,9 @@ func instrument(m *Metrics, logger *slog.Logger) func(http.Handler) http.Handler
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			if !l.done || status >= 500 {
+			// A handler that logged the request itself (a webhook, /readyz)
+			// chose the level: a 503 it answered on purpose is not an error.
+			if !l.done {
 				logger.Log(r.Context(), level, "http request", "request_id", middleware.GetReqID(r.Context()),
 					"client_request_id", clientRequestID(r.Context()),
 					"method", r.Method, "route", route, "status", status, "duration_ms", d.Milliseconds())

@@ -12,6 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/qemgate/qemgate/config"
+	"github.com/qemgate/qemgate/intake"
+	"github.com/qemgate/qemgate/internal/fixture"
+	"github.com/qemgate/qemgate/jobs"
+	"github.com/qemgate/qemgate/store"
 )
 
 const callbackToken = "callback-test-token"
@@ -192,4 +196,52 @@ func TestAdminReplayOpenQA(t *testing.T) {
 	require.Len(t, m["jobs"], 1)
 	require.Equal(t, 2, countRows(t, b.pool, "deliveries"))
 	require.Len(t, riverJobs(t, b.pool), 2)
+}
+
+// Deliveries from the bus are replayed like webhooks, decided again from
+// the stored routing key and body: a job qemgate follows is synced, a
+// foreign one stays ignored, a Gitea event syncs its PR.
+func TestAdminReplayFromTheBus(t *testing.T) {
+	t.Parallel()
+	h, b := setup(t)
+	ctx := t.Context()
+	_, err := b.pool.Exec(ctx, `INSERT INTO test_runs (repo, number, sha, distri, version, flavor, arch, build, job_ids)
+		VALUES ('products/SLFO', 1, 'abc', 'sle', '16.0', 'Online', 'x86_64', ':git:1:openssl', '{77}')`)
+	require.NoError(t, err)
+	rc := intake.Receiver{Config: &b.cfg, Ingest: &jobs.Ingest{Store: store.New(b.pool), River: b.river}}
+	pr := fixture.GiteaDelivery(t, "pull_request_opened")
+	for _, m := range []intake.Message{
+		intake.FromAMQP("suse", "suse.openqa.job.done", "", nil, []byte(`{"id":77,"result":"failed","BUILD":":git:1:openssl"}`)),
+		intake.FromAMQP("suse", "suse.openqa.job.done", "", nil, []byte(`{"id":78,"result":"passed","BUILD":"other"}`)),
+		intake.FromAMQP("suse", "suse.src.products.pull_request.opened", "", nil, pr.Body),
+	} {
+		_, err := rc.Receive(ctx, m)
+		require.NoError(t, err)
+	}
+	_, err = b.pool.Exec(ctx, `UPDATE river_job SET state = 'completed', finalized_at = now()`)
+	require.NoError(t, err)
+
+	replay := func(idLike string) map[string]any {
+		var id int64
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT id FROM deliveries WHERE delivery_id LIKE $1 AND replay_of IS NULL`, idLike).Scan(&id))
+		req := httptest.NewRequest(http.MethodPost, fmt.Sprintf("/admin/deliveries/%d/replay", id), nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+		return decode(t, rec)
+	}
+	followed := replay("suse.openqa.job.done/job-77-%")
+	require.Equal(t, 77.0, followed["openqa_job"])
+	require.Len(t, followed["jobs"], 1)
+	foreign := replay("suse.openqa.job.done/job-78-%")
+	require.Empty(t, foreign["jobs"])
+	var outcome string
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT outcome FROM deliveries WHERE replay_of IS NOT NULL AND delivery_id LIKE 'suse.openqa.job.done/job-78-%'`).Scan(&outcome))
+	require.Equal(t, "ignored", outcome)
+	gitea := replay("suse.src.products.pull_request.opened/%")
+	require.Len(t, gitea["jobs"], 1)
+	var source string
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT source FROM deliveries WHERE replay_of IS NOT NULL AND delivery_id LIKE 'suse.src.%'`).Scan(&source))
+	require.Equal(t, "gitea-amqp", source)
 }

@@ -13,7 +13,7 @@ import (
 func routes(r chi.Router, d Deps) {
 	r.Get("/livez", handleLivez())
 	r.Get("/healthz", handleLivez())
-	r.Get("/readyz", handleReadyz(d.Ready))
+	r.Get("/readyz", handleReadyz(d.Ready, d.Logger))
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
 
 	r.Post("/webhooks/gitea", switchedOff(d.Config.Webhooks.GiteaDisabled, "webhooks.gitea_disabled", handleGiteaWebhook(d)))
@@ -36,7 +36,15 @@ func routes(r chi.Router, d Deps) {
 		if d.Config.AdminDisabled {
 			r.Use(func(http.Handler) http.Handler { return switchedOff(true, "admin_disabled", nil) })
 		}
-		r.Use(requireBearer(d.Config.AdminToken, "admin"))
+		// A browser signs in here with the admin token and gets a session
+		// cookie; scripts keep sending Authorization: Bearer.
+		auth := newAdminAuth(d.Config, d.Logger, func(result string) { d.Metrics.adminLogins.WithLabelValues(result).Inc() })
+		// Everything under /admin, unknown paths too, needs credentials, but
+		// the door itself.
+		r.Use(auth.requireExcept("/admin/login", "/admin/logout"))
+		r.Get("/login", auth.handleLoginForm())
+		r.Post("/login", auth.handleLogin())
+		r.Post("/logout", auth.handleLogout())
 		r.Get("/deliveries", handleListDeliveries(d))
 		r.Get("/deliveries/{id}", handleGetDelivery(d))
 		r.Post("/deliveries/{id}/replay", handleReplayDelivery(d))

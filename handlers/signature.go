@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
-
-	"github.com/qemgate/qemgate/internal/httpx"
 )
 
 // giteaSignature returns the signature a delivery presents. Gitea sends hex
@@ -85,23 +83,4 @@ func bearerToken(h http.Header) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(token), true
-}
-
-// requireBearer lets a request through only with "Authorization: Bearer <token>".
-func requireBearer(token, realm string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if token == "" {
-				httpx.WriteError(w, r, http.StatusUnauthorized, realm+" API disabled: no token is configured", "")
-				return
-			}
-			got, ok := bearerToken(r.Header)
-			if !ok || !equalToken(got, token) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`"`)
-				httpx.WriteError(w, r, http.StatusUnauthorized, "missing or wrong bearer token", "")
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
 }

@@ -30,6 +30,16 @@ type AggregateWorker struct {
 
 // Work builds and posts the aggregates.
 func (w *AggregateWorker) Work(ctx context.Context, _ *river.Job[AggregateArgs]) error {
+	if w.deps.Metadata.Current() == nil {
+		// Nothing to build from: this pass is cancelled, not retried; the
+		// next one (aggregates.schedule) looks again. /readyz says why.
+		reason := "no metadata loaded yet"
+		if w.deps.Config.Metadata.Dir == "" {
+			reason = "metadata.dir is not configured"
+		}
+		w.deps.Logger.InfoContext(ctx, "aggregate pass skipped", "reason", reason)
+		return river.JobCancel(fmt.Errorf("aggregates: %s", reason))
+	}
 	_, err := RunAggregates(ctx, w.deps, river.ClientFromContext[pgx.Tx](ctx))
 	return err
 }

@@ -141,9 +141,10 @@ func readSMELT(ctx context.Context, deps Deps, p store.Pull) *gate.SMELTPriority
 
 // storedBuild is the OBS build stored for the PR's head, and the gate's
 // reading of it; nil, nil when OBS is not configured. A head whose build
-// was not read yet waits.
+// was not read yet waits. It reads the store only: whether OBS counts is
+// the configuration's word, not the presence of a client.
 func storedBuild(deps Deps, p *store.Pull) (*gate.Build, *gate.BuildStatus, error) {
-	if deps.OBS == nil {
+	if !deps.Config.OBS.Enabled() {
 		return nil, nil, nil
 	}
 	if p.OBSSHA != p.HeadSHA || len(p.OBSBuild) == 0 {

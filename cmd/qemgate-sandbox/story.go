@@ -23,7 +23,7 @@ qemgate sandbox is running. Ctrl-C stops everything.
   readiness        {qemgate}/readyz
   metrics          {qemgate}/metrics
   admin            curl -H 'Authorization: Bearer {admin}' {qemgate}/admin/deliveries
-  River UI         {qemgate}/admin/river/  (send the same Authorization header)
+  River UI         {qemgate}/admin/river/  (in a browser: sign in with the admin token)
   fake Gitea       {gitea}   (API token {bottoken})
   fake openQA      {openqa}
 
@@ -42,14 +42,19 @@ until the build service says the build is ready.
    for id in 1 2 3; do curl -X POST "{openqa}/_fake/jobs/$id/finish?result=passed"; done
    ... or fail one and look at the blocked view:
    curl -X POST '{openqa}/_fake/jobs/2/finish?result=failed'
+   The PR stays pending ("waiting for N jobs") until the other jobs finish
+   too: the verdict is final only when every job is done. Finish them
+   (passed) to see the failure status and the request for changes:
+   for id in 1 3; do curl -X POST "{openqa}/_fake/jobs/$id/finish?result=passed"; done
 
 4. Accept a failure with an openQA comment, as a reviewer would. openQA
    sends no hook for comments: the openQA poller reads it within half a
    minute, and qemgate approves.
    curl -X POST '{openqa}/_fake/jobs/2/comments?user=reviewer&text=@review:acceptable_for:submission_{number}:known_issue'
 
-5. See what qemgate told Gitea (statuses, reviews):
-   curl -s {gitea}/api/v1/repos/products/SLFO/pulls/{number}/reviews -H 'Authorization: token {bottoken}' | jq '.[] | {user: .user.login, state, commit_id}'
+5. See what qemgate told Gitea (reviews; an approval of an old head shows
+   dismissed: true after a push):
+   curl -s {gitea}/api/v1/repos/products/SLFO/pulls/{number}/reviews -H 'Authorization: token {bottoken}' | jq '.[] | {user: .user.login, state, commit_id, stale, dismissed}'
 
 6. A new commit is pushed: the old runs are superseded and nothing is
    approved until the new head is built (repeat step 1).

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -70,13 +72,26 @@ func envOf(m map[string]string) func(string) string {
 func TestRunServe(t *testing.T) {
 	t.Parallel()
 	addr := freeAddr(t)
+	// Without metadata nothing can be gated, and /readyz says so.
+	metaDir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(metaDir, "sles.yml"), []byte(`product: SLES-16.0
+settings: {DISTRI: sle, VERSION: "16.0"}
+incidents:
+  FLAVOR:
+    Online-Incidents:
+      archs: [x86_64]
+      issues: {OS_TEST_ISSUES: "SLFO:1.1.99#16.0"}
+`), 0o644))
 	env := map[string]string{
 		"QEMGATE_DATABASE_URL":          pgtest.Empty(t),
+		"QEMGATE_METADATA_DIR":          metaDir,
 		"QEMGATE_LISTEN":                addr,
 		"QEMGATE_GITEA_WEBHOOK_SECRET":  "s3cret-value",
 		"QEMGATE_OPENQA_CALLBACK_TOKEN": "callback-s3cret",
 		"QEMGATE_ADMIN_TOKEN":           "admin-s3cret",
 		"QEMGATE_SHUTDOWN_TIMEOUT":      "6s",
+		// River's own lines are at debug (jobs.RiverLogger); its clean stop is checked below.
+		"QEMGATE_LOG_LEVEL": "debug",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
