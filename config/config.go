@@ -401,7 +401,7 @@ func Default() Config {
 		Aggregates: Aggregates{Schedule: "0 2 * * *"},
 		Workers: Workers{Gitea: 4, OpenQA: 4, Default: 8,
 			JobTimeout: Duration(2 * time.Minute), RescueAfter: Duration(3 * time.Minute),
-			FetchCooldown: Duration(20 * time.Millisecond), FetchPollInterval: Duration(200 * time.Millisecond),
+			FetchCooldown: Duration(10 * time.Millisecond), FetchPollInterval: Duration(100 * time.Millisecond),
 			DispatchSweep: Duration(time.Second)},
 		OBS: OBS{Repository: "product", Archs: []string{"x86_64", "aarch64", "ppc64le", "s390x"},
 			StagingBot: "autogits_obs_staging_bot", Timeout: Duration(30 * time.Second), PollLimit: 20},

@@ -102,7 +102,7 @@ poll: {gitea: 1m}
 				`QEMGATE_POLL_GITEA: "soon" is not a duration`,
 				"QEMGATE_WORKERS_GITEA: 0 is not between 1 and 1000",
 				"QEMGATE_WORKERS_RESCUE_AFTER: 3m0s must be at least workers.job_timeout (5m0s)",
-				"QEMGATE_WORKERS_FETCH_COOLDOWN, QEMGATE_WORKERS_FETCH_POLL_INTERVAL: 0s and 200ms must be at least 1ms",
+				"QEMGATE_WORKERS_FETCH_COOLDOWN, QEMGATE_WORKERS_FETCH_POLL_INTERVAL: 0s and 100ms must be at least 1ms",
 				`QEMGATE_GITEA_APPROVAL_MODE: "vote" is not review or group-comment`,
 				`QEMGATE_LOG_LEVEL: "loud" is not one of`,
 			},
