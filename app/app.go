@@ -197,6 +197,10 @@ func (a *App) ReloadMetadata() error {
 	return nil
 }
 
+// staleWorkAfter is how long an acknowledged delivery may wait for its jobs
+// before /readyz mentions it: many dispatch sweeps.
+const staleWorkAfter = time.Minute
+
 // Ready says whether the App can do its work, with details for /readyz.
 func (a *App) Ready(ctx context.Context) (map[string]string, error) {
 	detail := map[string]string{}
@@ -242,6 +246,14 @@ func (a *App) Ready(ctx context.Context) (map[string]string, error) {
 		detail["jobs"] = "could not count overdue jobs: " + err.Error()
 	} else if msg != "" {
 		detail["jobs"] = msg
+	}
+	// Acknowledged deliveries whose jobs no dispatcher inserted for a
+	// while (River cannot take them, or no replica runs its workers):
+	// shown, like overdue jobs.
+	if n, err := store.StaleWork(ctx, a.Pool, staleWorkAfter); err != nil {
+		detail["dispatch"] = "could not count undispatched deliveries: " + err.Error()
+	} else if n > 0 {
+		detail["dispatch"] = fmt.Sprintf("%d deliveries acknowledged more than %s ago still wait for their jobs; see the dispatcher's errors in the log", n, staleWorkAfter)
 	}
 	return detail, notReady
 }

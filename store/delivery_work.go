@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -57,6 +58,18 @@ func PendingWork(ctx context.Context, db DBTX) (int64, error) {
 	var n int64
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM delivery_work WHERE job_ids IS NULL`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count pending delivery work: %w", err)
+	}
+	return n, nil
+}
+
+// StaleWork counts work rows still pending whose delivery was received
+// before now minus age.
+func StaleWork(ctx context.Context, db DBTX, age time.Duration) (int64, error) {
+	var n int64
+	err := db.QueryRow(ctx, `SELECT count(*) FROM delivery_work w JOIN deliveries d ON d.id = w.delivery
+		WHERE w.job_ids IS NULL AND d.received_at < now() - make_interval(secs => $1)`, age.Seconds()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count stale delivery work: %w", err)
 	}
 	return n, nil
 }
