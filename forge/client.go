@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"code.gitea.io/sdk/gitea"
+
+	"github.com/qemgate/qemgate/internal/retry"
 )
 
 // assumedGiteaVersion is handed to the SDK so that it never probes
@@ -159,34 +160,15 @@ func (c *Client) write(ctx context.Context, op, target string, fn call) error {
 
 // read runs fn, retrying retryable failures with backoff while ctx allows.
 func (c *Client) read(ctx context.Context, op, target string, fn call) (*gitea.Response, error) {
-	for try := 0; ; try++ {
-		resp, err := c.attempt(ctx, op, target, fn)
-		if err == nil || try >= c.cfg.Retries || !IsRetryable(err) || ctx.Err() != nil {
-			return resp, err
-		}
-		t := time.NewTimer(c.backoff(try, err))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return resp, err
-		case <-t.C:
-		}
-	}
-}
-
-// backoff is Backoff·2^try plus up to 25% jitter, capped, or the server's
-// Retry-After when it asks for longer.
-func (c *Client) backoff(try int, err error) time.Duration {
-	d := c.cfg.Backoff << min(try, 20)
-	if d <= 0 || d > maxBackoff {
-		d = maxBackoff
-	}
-	d += rand.N(d/4 + 1)
-	var e *Error
-	if errors.As(err, &e) && e.retryAfter > d {
-		d = min(e.retryAfter, maxBackoff)
-	}
-	return d
+	return retry.Do(ctx, retry.Policy{Retries: c.cfg.Retries, Backoff: c.cfg.Backoff, Max: maxBackoff},
+		func(ctx context.Context) (*gitea.Response, error) { return c.attempt(ctx, op, target, fn) },
+		func(err error) (bool, time.Duration) {
+			var e *Error
+			if !errors.As(err, &e) || !e.Retryable() {
+				return false, 0
+			}
+			return true, e.retryAfter
+		})
 }
 
 // pageFunc fetches one page (1-based) of limit items.

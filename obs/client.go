@@ -18,6 +18,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/qemgate/qemgate/internal/retry"
 )
 
 // Defaults used when Config leaves a field zero.
@@ -100,15 +102,7 @@ func (e *Error) Unwrap() error { return e.err }
 
 // Retryable: 5xx, 429 and requests that got no answer (not our own
 // cancellation) may succeed later; other answers will not.
-func (e *Error) Retryable() bool {
-	switch {
-	case e.Status == 0:
-		return e.err != nil && !errors.Is(e.err, context.Canceled)
-	case e.Status == http.StatusTooManyRequests, e.Status >= 500:
-		return true
-	}
-	return false
-}
+func (e *Error) Retryable() bool { return retry.Transient(e.Status, e.err) }
 
 // IsRetryable reports whether err is an *Error worth retrying.
 func IsRetryable(err error) bool {
@@ -229,24 +223,9 @@ func (c *Client) getXML(ctx context.Context, endpoint, u string, v any) error {
 
 // get runs one GET with the retry policy.
 func (c *Client) get(ctx context.Context, endpoint, u string, auth bool) (*response, error) {
-	wait := c.cfg.Backoff
-	for attempt := 0; ; attempt++ {
-		resp, err := c.once(ctx, endpoint, u, auth)
-		if err == nil {
-			return resp, nil
-		}
-		if attempt >= c.cfg.Retries || !IsRetryable(err) || ctx.Err() != nil {
-			return nil, err
-		}
-		t := time.NewTimer(min(wait, maxBackoff))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, err
-		case <-t.C:
-		}
-		wait *= 2
-	}
+	return retry.Do(ctx, retry.Policy{Retries: c.cfg.Retries, Backoff: c.cfg.Backoff, Max: maxBackoff},
+		func(ctx context.Context) (*response, error) { return c.once(ctx, endpoint, u, auth) },
+		func(err error) (bool, time.Duration) { return IsRetryable(err), 0 })
 }
 
 func (c *Client) once(ctx context.Context, endpoint, u string, auth bool) (*response, error) {

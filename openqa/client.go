@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qemgate/qemgate/internal/retry"
 )
 
 // Defaults used when Config leaves a field zero.
@@ -140,30 +142,15 @@ type response struct {
 
 // get runs c with the retry policy for idempotent requests.
 func (c *Client) get(ctx context.Context, cl call) (*response, error) {
-	wait := c.backoff
-	for attempt := 0; ; attempt++ {
-		resp, err := c.once(ctx, cl)
-		if err == nil {
-			return resp, nil
-		}
-		if attempt >= c.retries || !IsRetryable(err) || ctx.Err() != nil {
-			return nil, err
-		}
-		d := wait
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.retryAfter > d {
-			d = apiErr.retryAfter
-		}
-		d = min(d, maxBackoff)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, err
-		case <-t.C:
-		}
-		wait = min(wait*2, maxBackoff)
-	}
+	return retry.Do(ctx, retry.Policy{Retries: c.retries, Backoff: c.backoff, Max: maxBackoff},
+		func(ctx context.Context) (*response, error) { return c.once(ctx, cl) },
+		func(err error) (bool, time.Duration) {
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || !apiErr.Retryable() {
+				return false, 0
+			}
+			return true, apiErr.retryAfter
+		})
 }
 
 // target builds the URL for cl, keeping the raw query of absolute next-page

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qemgate/qemgate/internal/retry"
 )
 
 // APIError is every failure the client reports: an HTTP status openQA (or a
@@ -44,16 +46,7 @@ func (e *APIError) Unwrap() error { return e.err }
 //
 // For a POST with Status 0 the outcome is unknown: openQA may have acted on
 // it before the connection broke.
-func (e *APIError) Retryable() bool {
-	switch {
-	case e.Status == 0:
-		return e.err != nil && !errors.Is(e.err, context.Canceled)
-	case e.Status == http.StatusTooManyRequests, e.Status >= 500:
-		return true
-	default:
-		return false
-	}
-}
+func (e *APIError) Retryable() bool { return retry.Transient(e.Status, e.err) }
 
 // IsRetryable reports whether err is an *APIError worth retrying.
 func IsRetryable(err error) bool {

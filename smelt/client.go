@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qemgate/qemgate/internal/retry"
 )
 
 // Defaults used when Config leaves a field zero.
@@ -23,6 +25,8 @@ const (
 	DefaultTimeout = 30 * time.Second
 	DefaultRetries = 3
 	DefaultBackoff = 250 * time.Millisecond
+	// maxBackoff caps the wait between two attempts.
+	maxBackoff = 30 * time.Second
 
 	maxBody = 4 << 20
 )
@@ -93,16 +97,7 @@ func (e *Error) Unwrap() error { return e.err }
 // IsRetryable reports whether the same request may succeed later.
 func IsRetryable(err error) bool {
 	var e *Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	switch {
-	case e.Status == 0:
-		return e.err != nil && !errors.Is(e.err, context.Canceled)
-	case e.Status == http.StatusTooManyRequests, e.Status >= 500:
-		return true
-	}
-	return false
+	return errors.As(err, &e) && retry.Transient(e.Status, e.err)
 }
 
 // Key is SMELT's name of a PR's update: "<host>:<owner>:<repo>:<number>".
@@ -123,21 +118,9 @@ func PageURL(base, key string) string {
 // Update reads one update; nil, nil when SMELT answers 404.
 func (c *Client) Update(ctx context.Context, key string) (*Update, error) {
 	u := UpdateURL(c.cfg.URL, key)
-	wait := c.cfg.Backoff
-	for attempt := 0; ; attempt++ {
-		up, err := c.once(ctx, u)
-		if err == nil || attempt >= c.cfg.Retries || !IsRetryable(err) || ctx.Err() != nil {
-			return up, err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, err
-		case <-t.C:
-		}
-		wait *= 2
-	}
+	return retry.Do(ctx, retry.Policy{Retries: c.cfg.Retries, Backoff: c.cfg.Backoff, Max: maxBackoff},
+		func(ctx context.Context) (*Update, error) { return c.once(ctx, u) },
+		func(err error) (bool, time.Duration) { return IsRetryable(err), 0 })
 }
 
 func (c *Client) once(ctx context.Context, u string) (*Update, error) {
