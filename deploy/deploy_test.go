@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/qemgate/qemgate/config"
 )
@@ -983,9 +983,9 @@ type metric struct {
 	labels    []string
 }
 
-// registeredMetrics reads the metrics the handlers register: every
-// prometheus.NewX(prometheus.XOpts{Name: "qemgate_…"}, []string{labels…}).
-func registeredMetrics(t *testing.T) map[string]metric {
+// metricSources are the non-test Go files of the packages that register or
+// count qemgate's metrics, parsed.
+func metricSources(t *testing.T) []*ast.File {
 	t.Helper()
 	var files []string
 	for _, dir := range []string{"handlers", "jobs", "app", "bus"} {
@@ -994,13 +994,153 @@ func registeredMetrics(t *testing.T) map[string]metric {
 		files = append(files, more...)
 	}
 	fset := token.NewFileSet()
-	out := map[string]metric{}
+	var out []*ast.File
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
 		file, err := parser.ParseFile(fset, f, nil, 0)
 		require.NoError(t, err)
+		out = append(out, file)
+	}
+	return out
+}
+
+// metricName returns the qemgate_… name of a prometheus.NewX(prometheus.XOpts{Name: …}, …) call.
+func metricName(call *ast.CallExpr) string {
+	if len(call.Args) == 0 {
+		return ""
+	}
+	opts, ok := call.Args[0].(*ast.CompositeLit)
+	if !ok {
+		return ""
+	}
+	for _, el := range opts.Elts {
+		kv, ok := el.(*ast.KeyValueExpr)
+		if !ok {
+			continue
+		}
+		if key, ok := kv.Key.(*ast.Ident); ok && key.Name == "Name" {
+			if lit, ok := kv.Value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				name, _ := strconv.Unquote(lit.Value)
+				if strings.HasPrefix(name, "qemgate_") {
+					return name
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// countedValues returns, per metric and label, the values the code counts:
+// the arguments of every X.Field.WithLabelValues(…) where Field holds that
+// metric (Field: prometheus.NewX(…{Name: "qemgate_…"}, …)), when they are
+// string literals, string constants, or the variable of a range over a
+// []string literal. A label with an argument it cannot resolve (a variable)
+// is left out: its values are unknown.
+func countedValues(t *testing.T, metrics map[string]metric) map[string]map[string]map[string]bool {
+	t.Helper()
+	files := metricSources(t)
+	fields := map[string]string{}   // struct field → metric name
+	consts := map[string]string{}   // constant → its string value
+	ranges := map[string][]string{} // range variable → the literals it ranges over
+	for _, file := range files {
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.KeyValueExpr:
+				key, ok := n.Key.(*ast.Ident)
+				call, ok2 := n.Value.(*ast.CallExpr)
+				if ok && ok2 {
+					if name := metricName(call); name != "" {
+						fields[key.Name] = name
+					}
+				}
+			case *ast.ValueSpec:
+				for i, id := range n.Names {
+					if i < len(n.Values) {
+						if lit, ok := n.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							consts[id.Name], _ = strconv.Unquote(lit.Value)
+						}
+					}
+				}
+			case *ast.RangeStmt:
+				if id, ok := n.Value.(*ast.Ident); ok {
+					if vals := stringList(n.X); len(vals) > 0 {
+						ranges[id.Name] = vals
+					}
+				}
+			}
+			return true
+		})
+	}
+	out := map[string]map[string]map[string]bool{}
+	unknown := map[string]bool{} // metric/label with an unresolved argument
+	for _, file := range files {
+		ast.Inspect(file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "WithLabelValues" {
+				return true
+			}
+			recv, ok := sel.X.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			name, ok := fields[recv.Sel.Name]
+			if !ok {
+				return true
+			}
+			labels := metrics[name].labels
+			for i, arg := range call.Args {
+				if i >= len(labels) {
+					break
+				}
+				var vals []string
+				switch a := arg.(type) {
+				case *ast.BasicLit:
+					v, _ := strconv.Unquote(a.Value)
+					vals = []string{v}
+				case *ast.Ident:
+					if v, ok := consts[a.Name]; ok {
+						vals = []string{v}
+					} else {
+						vals = ranges[a.Name]
+					}
+				}
+				if len(vals) == 0 {
+					unknown[name+"/"+labels[i]] = true
+					continue
+				}
+				if out[name] == nil {
+					out[name] = map[string]map[string]bool{}
+				}
+				if out[name][labels[i]] == nil {
+					out[name][labels[i]] = map[string]bool{}
+				}
+				for _, v := range vals {
+					out[name][labels[i]][v] = true
+				}
+			}
+			return true
+		})
+	}
+	for key := range unknown {
+		name, label, _ := strings.Cut(key, "/")
+		delete(out[name], label)
+	}
+	require.Contains(t, out["qemgate_gitea_writes_total"]["outcome"], "failed", "the counted label values could not be read")
+	return out
+}
+
+// registeredMetrics reads the metrics the handlers register: every
+// prometheus.NewX(prometheus.XOpts{Name: "qemgate_…"}, []string{labels…}).
+func registeredMetrics(t *testing.T) map[string]metric {
+	t.Helper()
+	out := map[string]metric{}
+	for _, file := range metricSources(t) {
 		ast.Inspect(file, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) == 0 {
@@ -1014,27 +1154,12 @@ func registeredMetrics(t *testing.T) map[string]metric {
 				}
 				return true
 			}
-			opts, ok := call.Args[0].(*ast.CompositeLit)
-			if !ok {
-				return true
-			}
-			name := ""
-			for _, el := range opts.Elts {
-				kv, ok := el.(*ast.KeyValueExpr)
-				if !ok {
-					continue
-				}
-				if key, ok := kv.Key.(*ast.Ident); ok && key.Name == "Name" {
-					if lit, ok := kv.Value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						name, _ = strconv.Unquote(lit.Value)
-					}
-				}
-			}
-			if !strings.HasPrefix(name, "qemgate_") {
+			name := metricName(call)
+			if name == "" {
 				return true
 			}
 			m := metric{}
-			if sel, ok := opts.Type.(*ast.SelectorExpr); ok {
+			if sel, ok := call.Args[0].(*ast.CompositeLit).Type.(*ast.SelectorExpr); ok {
 				m.histogram = sel.Sel.Name == "HistogramOpts"
 			}
 			if len(call.Args) > 1 {
@@ -1096,6 +1221,9 @@ func promRules(t *testing.T) []rule {
 	t.Helper()
 	var rules []rule
 	for _, f := range yamlFiles(t, promDir) {
+		if strings.HasSuffix(f, ".test.yaml") {
+			continue // promtool's unit tests of the rules
+		}
 		for _, n := range yamlDocs(t, f) {
 			var doc struct {
 				Groups []struct {
@@ -1130,6 +1258,7 @@ func TestPrometheusRulesUseExportedMetrics(t *testing.T) {
 	t.Parallel()
 	metrics := registeredMetrics(t)
 	outcomes := handlerConstants(t, "outcome")
+	counted := countedValues(t, metrics)
 	routes, err := os.ReadFile("../handlers/routes.go")
 	require.NoError(t, err)
 
@@ -1170,9 +1299,14 @@ func TestPrometheusRulesUseExportedMetrics(t *testing.T) {
 					label, op, value := m[1], m[2], m[3]
 					require.True(t, targetLabels[label] || slices.Contains(labels, label), "%s has no label %s", sel[1], label)
 					switch {
-					case label == "outcome" && (op == "=" || op == "=~"):
+					case (label == "outcome" || label == "result") && (op == "=" || op == "=~"):
+						known := counted[sel[1]][label]
+						if sel[1] == "qemgate_webhook_deliveries_total" && label == "outcome" {
+							known = outcomes // passed on in a variable
+						}
+						require.NotEmpty(t, known, "the values of %s{%s} could not be read from the code", sel[1], label)
 						for _, v := range strings.Split(value, "|") {
-							require.True(t, outcomes[v], "outcome %q is never counted", v)
+							require.True(t, known[v], "%s{%s=%q} is never counted", sel[1], label, v)
 						}
 					case label == "route" && (op == "=" || op == "!="):
 						require.Contains(t, string(routes), strconv.Quote(value), "route %q is not in handlers/routes.go", value)
@@ -1201,4 +1335,66 @@ func TestPrometheusRulesUseExportedMetrics(t *testing.T) {
 		})
 	}
 	require.Contains(t, seen, "QemgateDown")
+}
+
+const promRulesFile, promRulesTests = "qemgate-rules.yaml", "qemgate-rules.test.yaml"
+
+// TestPrometheusRulesHaveUnitTests checks that every alert has a promtool
+// unit test in which it fires, so that the tests promtool runs cover the
+// whole file.
+func TestPrometheusRulesHaveUnitTests(t *testing.T) {
+	t.Parallel()
+	docs := yamlDocs(t, filepath.Join(promDir, promRulesTests))
+	require.Len(t, docs, 1)
+	var suite struct {
+		RuleFiles []string `yaml:"rule_files"`
+		Tests     []struct {
+			Name       string `yaml:"name"`
+			AlertTests []struct {
+				Alertname string `yaml:"alertname"`
+				ExpAlerts []struct {
+					ExpAnnotations map[string]string `yaml:"exp_annotations"`
+				} `yaml:"exp_alerts"`
+			} `yaml:"alert_rule_test"`
+		} `yaml:"tests"`
+	}
+	require.NoError(t, docs[0].Decode(&suite))
+	require.Equal(t, []string{promRulesFile}, suite.RuleFiles)
+	fires := map[string]bool{}
+	for _, tc := range suite.Tests {
+		require.NotEmpty(t, tc.Name, "every test case has a name")
+		for _, at := range tc.AlertTests {
+			for _, a := range at.ExpAlerts {
+				require.NotEmpty(t, a.ExpAnnotations["summary"], "%s: %s fires without the summary an operator reads", tc.Name, at.Alertname)
+				require.NotEmpty(t, a.ExpAnnotations["description"], "%s: %s fires without the description an operator reads", tc.Name, at.Alertname)
+				fires[at.Alertname] = true
+			}
+		}
+	}
+	for _, r := range promRules(t) {
+		require.True(t, fires[r.Alert], "%s has no test in %s in which it fires", r.Alert, promRulesTests)
+	}
+}
+
+// TestPromtool runs `promtool check rules` and `promtool test rules` on the
+// rules. CI installs promtool (Debian's prometheus package); elsewhere the
+// test is skipped when it is missing.
+func TestPromtool(t *testing.T) {
+	t.Parallel()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool is not installed, so the alerting rules' unit tests do not run (apt-get install prometheus; CI does)")
+	}
+	for _, args := range [][]string{
+		{"check", "rules", promRulesFile},
+		{"test", "rules", promRulesTests},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, promtool, args...)
+		cmd.Dir = promDir
+		out, err := cmd.CombinedOutput()
+		cancel()
+		require.NoError(t, err, "promtool %s:\n%s", strings.Join(args, " "), out)
+		t.Logf("promtool %s: %s", strings.Join(args, " "), bytes.TrimSpace(out))
+	}
 }

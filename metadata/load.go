@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Options tune Load.
@@ -49,6 +49,9 @@ func Load(dir string, opts Options) (*Set, []Problem, error) {
 		root := d.parse(raw)
 		switch base := filepath.Base(path); {
 		case root == nil:
+			if HasErrors(d.problems) && !isNamed(base, SingleArchFile) && !isNamed(base, ConfigFile) {
+				set.failed = append(set.failed, base)
+			}
 		case isNamed(base, SingleArchFile):
 			set.singleArch = append(set.singleArch, d.singleArch(root)...)
 		case isNamed(base, ConfigFile):
@@ -68,6 +71,8 @@ func Load(dir string, opts Options) (*Set, []Problem, error) {
 					names[p.Name] = base
 				}
 				set.products = append(set.products, p)
+			} else if HasErrors(d.problems) {
+				set.failed = append(set.failed, base)
 			}
 		}
 		problems = append(problems, d.problems...)
@@ -187,7 +192,7 @@ func (d *fileDecoder) packageList(n *yaml.Node, what string) (PackageList, bool)
 	}
 	for _, r := range l {
 		if r == "" || r == "=" {
-			d.errorf(n, "%s: empty package rule", what)
+			d.errorf(n, "%s entries must not be empty, e.g. %s", what, example(what, nil, yaml.SequenceNode))
 			return PackageList{}, false
 		}
 	}
@@ -232,17 +237,17 @@ func (d *fileDecoder) product(root *yaml.Node, base string) *Product {
 		p.Line = prodPair.key.Line
 		p.Name, _ = d.requiredString(prodPair.val, "product")
 	} else {
-		d.errorf(settingsPair.key, "settings without product")
+		d.errorf(settingsPair.key, "settings without product, e.g. product: SLES-16.0")
 	}
 	if hasSettings {
 		p.Settings, _ = d.scalarMap(settingsPair.val, "settings")
 		for _, k := range []string{"DISTRI", "VERSION"} {
 			if p.Settings != nil && p.Settings[k] == "" {
-				d.errorf(settingsPair.key, "settings.%s is required", k)
+				d.errorf(settingsPair.key, "settings.%s is required, e.g. %s", k, map[string]string{"DISTRI": "DISTRI: sle", "VERSION": `VERSION: "16.0"`}[k])
 			}
 		}
 	} else {
-		d.errorf(prodPair.key, "product %q has no settings (DISTRI and VERSION are required)", p.Name)
+		d.errorf(prodPair.key, "product %q has no settings, e.g. settings: %s", p.Name, examples["settings"])
 	}
 	if pr, has := byKey["product_repo"]; has {
 		p.ProductRepo = d.productRepo(pr.val)
@@ -358,16 +363,16 @@ func (d *fileDecoder) flavor(key, n *yaml.Node) (Flavor, bool) {
 		}
 	}
 	if seen["archs"] == nil {
-		d.errorf(key, "%s: archs is required", where)
+		d.errorf(key, "%s.archs is required, e.g. archs: [x86_64]", where)
 	} else if len(f.Archs) == 0 && !HasErrors(d.problems[before:]) {
-		d.warnf(seen["archs"], "%s: archs is empty, nothing is scheduled", where)
+		d.warnf(seen["archs"], "%s.archs is empty, so nothing is scheduled", where)
 	}
 	if seen["issues"] == nil {
-		d.errorf(key, "%s: issues is required", where)
+		d.errorf(key, "%s.issues is required, e.g. issues: %s", where, examples["issues"])
 	}
 	for _, r := range f.RequiredIssues {
 		if !slices.ContainsFunc(f.Issues, func(i Issue) bool { return i.Key == r }) {
-			d.warnf(seen["required_issues"], "%s: required issue %s is not one of its issues, so it never matches", where, r)
+			d.warnf(seen["required_issues"], "%s.required_issues: %s is not one of its issues, so it never matches", where, r)
 		}
 	}
 	return f, !HasErrors(d.problems[before:])
@@ -386,7 +391,8 @@ func (d *fileDecoder) issues(n *yaml.Node, what string) ([]Issue, bool) {
 		}
 		ch, err := ParseIssueChannel(raw)
 		if err != nil {
-			d.errorf(p.val, "%s.%s: %v", what, p.key.Value, err)
+			reason := strings.TrimPrefix(err.Error(), fmt.Sprintf("channel %q: ", raw))
+			d.errorf(p.val, "%s.%s must be a channel, e.g. \"SLFO:1.1.99#16.0\"; got %q (%s)", what, p.key.Value, raw, reason)
 			continue
 		}
 		out = append(out, Issue{Key: p.key.Value, Raw: raw, Channel: ch, Line: p.key.Line})
@@ -423,7 +429,7 @@ func (d *fileDecoder) aggregate(key, n *yaml.Node) *Aggregate {
 			a.TestIssues, _ = d.issues(p.val, what)
 			for _, i := range a.TestIssues {
 				if !strings.HasSuffix(i.Key, "_TEST_ISSUES") {
-					d.add(SeverityWarning, i.Line, "%s.%s: key should end in _TEST_ISSUES (it names the _TEST_REPOS key too)", what, i.Key)
+					d.add(SeverityWarning, i.Line, "%s.%s should end in _TEST_ISSUES, e.g. OS_TEST_ISSUES (it names the _TEST_REPOS key too)", what, i.Key)
 				}
 			}
 		case "onetime":
@@ -436,7 +442,7 @@ func (d *fileDecoder) aggregate(key, n *yaml.Node) *Aggregate {
 	}
 	for _, req := range []string{"FLAVOR", "archs", "test_issues"} {
 		if !seen[req] {
-			d.errorf(key, "aggregate: %s is required", req)
+			d.errorf(key, "aggregate.%s is required, e.g. %s: %s", req, req, examples[req])
 		}
 	}
 	if HasErrors(d.problems[before:]) {

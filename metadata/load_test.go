@@ -102,9 +102,9 @@ func TestLoadBrokenTestdata(t *testing.T) {
 	require.NotNil(t, set)
 	require.Empty(t, set.Products())
 	require.Equal(t, []string{
-		"error testdata/broken/bad.yml:2: settings.VERSION is required",
-		"error testdata/broken/bad.yml:7: flavor Online-Incidents.archs must be a list",
-		`error testdata/broken/bad.yml:9: flavor Online-Incidents.issues.OS_TEST_ISSUES: channel "SLFO": want <product>:<version>[#<product version>]`,
+		"error testdata/broken/bad.yml:2: settings.VERSION is required, e.g. VERSION: \"16.0\"",
+		"error testdata/broken/bad.yml:7: flavor Online-Incidents.archs must be a list, e.g. [x86_64]; got \"x86_64\"",
+		`error testdata/broken/bad.yml:9: flavor Online-Incidents.issues.OS_TEST_ISSUES must be a channel, e.g. "SLFO:1.1.99#16.0"; got "SLFO" (want <product>:<version>[#<product version>])`,
 		"error testdata/broken/bad.yml:10: flavor Online-Incidents.params_expand must not set VERSION (the flavor is ignored)",
 		`warning testdata/broken/bad.yml:12: unknown key "tyop_key" in flavor Online-Incidents`,
 		"error testdata/broken/syntax.yml:3: invalid YAML: did not find expected ',' or ']'",
@@ -181,13 +181,13 @@ func TestLoadFormat(t *testing.T) {
 			name:     "missing settings",
 			files:    map[string]string{"p.yml": "product: P\n"},
 			wantErr:  true,
-			problems: []string{"error p.yml:1: product \"P\" has no settings (DISTRI and VERSION are required)"},
+			problems: []string{"error p.yml:1: product \"P\" has no settings, e.g. settings: {DISTRI: sle, VERSION: \"16.0\"}"},
 		},
 		{
 			name:     "settings must be scalars",
 			files:    map[string]string{"p.yml": "product: P\nsettings:\n  DISTRI: sle\n  VERSION: '1'\n  LIST: [a]\n"},
 			wantErr:  true,
-			problems: []string{"error p.yml:5: settings.LIST must be a scalar"},
+			problems: []string{"error p.yml:5: settings.LIST must be a single value, e.g. LIST: \"1\"; got a list"},
 		},
 		{
 			name:     "duplicate keys",
@@ -213,19 +213,19 @@ func TestLoadFormat(t *testing.T) {
 			name:     "flavor requires archs and issues",
 			files:    map[string]string{"p.yml": head + "incidents:\n  FLAVOR:\n    F:\n      packages: [a]\n"},
 			wantErr:  true,
-			problems: []string{"error p.yml:5: flavor F: archs is required", "error p.yml:5: flavor F: issues is required"},
+			problems: []string{"error p.yml:5: flavor F.archs is required, e.g. archs: [x86_64]", "error p.yml:5: flavor F.issues is required, e.g. issues: {OS_TEST_ISSUES: \"SLFO:1.1.99#16.0\"}"},
 		},
 		{
 			name:     "archs must be a list",
 			files:    map[string]string{"p.yml": head + "incidents:\n  FLAVOR:\n    F:\n      archs: x86_64\n      issues: {OS_TEST_ISSUES: 'SLES:16'}\n"},
 			wantErr:  true,
-			problems: []string{"error p.yml:6: flavor F.archs must be a list"},
+			problems: []string{"error p.yml:6: flavor F.archs must be a list, e.g. [x86_64]; got \"x86_64\""},
 		},
 		{
 			name:     "bad issue channel",
 			files:    map[string]string{"p.yml": head + "incidents:\n  FLAVOR:\n    F:\n      archs: [x86_64]\n      issues: {OS_TEST_ISSUES: SLFO}\n"},
 			wantErr:  true,
-			problems: []string{"error p.yml:7: flavor F.issues.OS_TEST_ISSUES: channel \"SLFO\": want <product>:<version>[#<product version>]"},
+			problems: []string{"error p.yml:7: flavor F.issues.OS_TEST_ISSUES must be a channel, e.g. \"SLFO:1.1.99#16.0\"; got \"SLFO\" (want <product>:<version>[#<product version>])"},
 		},
 		{
 			name:     "params_expand must not set DISTRI or VERSION",
@@ -241,23 +241,23 @@ func TestLoadFormat(t *testing.T) {
 			name:     "typed values",
 			files:    map[string]string{"p.yml": head + "incidents:\n  FLAVOR:\n    F:\n      archs: [x86_64]\n      issues: {OS_TEST_ISSUES: 'SLES:16'}\n      override_priority: high\n      aggregate_job: maybe\n"},
 			wantErr:  true,
-			problems: []string{"error p.yml:8: flavor F.override_priority must be an integer, not \"high\"", "error p.yml:9: flavor F.aggregate_job must be true or false, not \"maybe\""},
+			problems: []string{"error p.yml:8: flavor F.override_priority must be an integer, e.g. 500; got \"high\"", "error p.yml:9: flavor F.aggregate_job must be true or false; got \"maybe\""},
 		},
 		{
 			name:     "required issue not among issues",
 			files:    map[string]string{"p.yml": head + "incidents:\n  FLAVOR:\n    F:\n      archs: [x86_64]\n      issues: {OS_TEST_ISSUES: 'SLES:16'}\n      required_issues: [SAP_TEST_ISSUES]\n"},
-			problems: []string{"warning p.yml:8: flavor F: required issue SAP_TEST_ISSUES is not one of its issues, so it never matches"},
+			problems: []string{"warning p.yml:8: flavor F.required_issues: SAP_TEST_ISSUES is not one of its issues, so it never matches"},
 		},
 		{
 			name:     "aggregate requires FLAVOR archs test_issues",
 			files:    map[string]string{"p.yml": head + "aggregate:\n  onetime: true\n"},
 			wantErr:  true,
-			problems: []string{"error p.yml:3: aggregate: FLAVOR is required", "error p.yml:3: aggregate: archs is required", "error p.yml:3: aggregate: test_issues is required"},
+			problems: []string{"error p.yml:3: aggregate.FLAVOR is required, e.g. FLAVOR: Online-Incidents", "error p.yml:3: aggregate.archs is required, e.g. archs: [x86_64, aarch64]", "error p.yml:3: aggregate.test_issues is required, e.g. test_issues: {OS_TEST_ISSUES: \"SLFO:1.1.99#16.0\"}"},
 		},
 		{
 			name:     "aggregate test_issues keys",
 			files:    map[string]string{"p.yml": head + "aggregate:\n  FLAVOR: U\n  archs: [x86_64]\n  test_issues: {OS_ISSUES: 'SLES:16'}\n"},
-			problems: []string{"warning p.yml:6: aggregate.test_issues.OS_ISSUES: key should end in _TEST_ISSUES (it names the _TEST_REPOS key too)"},
+			problems: []string{"warning p.yml:6: aggregate.test_issues.OS_ISSUES should end in _TEST_ISSUES, e.g. OS_TEST_ISSUES (it names the _TEST_REPOS key too)"},
 		},
 		{
 			name:     "duplicate product names",

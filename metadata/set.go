@@ -79,6 +79,18 @@ type Set struct {
 	products   []*Product
 	singleArch []string
 	excluded   PackageList
+	// failed are the files that hold a product which could not be loaded.
+	failed []string
+}
+
+// Failed lists the files (base names) whose product could not be loaded
+// because of an error, invalid YAML included; their problems say why. A
+// product that loaded with a flavor or aggregate dropped is not among them.
+func (s *Set) Failed() []string {
+	if s == nil {
+		return nil
+	}
+	return slices.Clone(s.failed)
 }
 
 // NewSet builds a set in memory, for tests and tools that do not read files.

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // fileDecoder walks one file's yaml.Node tree and records problems with lines.
@@ -112,7 +112,7 @@ func (d *fileDecoder) mapping(n *yaml.Node, what string) ([]pair, bool) {
 		return nil, false
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, "%s must be a mapping", what)
+		d.errorf(n, "%s must be a mapping, e.g. %s; got %s", what, example(what, n, yaml.MappingNode), describe(n))
 		return nil, false
 	}
 	var merged, own []pair
@@ -125,7 +125,7 @@ func (d *fileDecoder) mapping(n *yaml.Node, what string) ([]pair, bool) {
 		}
 		rk := d.resolve(k)
 		if rk == nil || rk.Kind != yaml.ScalarNode {
-			d.errorf(k, "%s: keys must be scalars", what)
+			d.errorf(k, "%s keys must be single values; got %s", what, describe(rk))
 			continue
 		}
 		if seen[rk.Value] {
@@ -157,7 +157,7 @@ func (d *fileDecoder) mergeSources(v *yaml.Node, what string) []pair {
 	case yaml.SequenceNode:
 		sources = rv.Content
 	default:
-		d.errorf(v, "%s: << needs a mapping or a list of mappings", what)
+		d.errorf(v, "%s << must be a mapping or a list of mappings, e.g. *defaults; got %s", what, describe(rv))
 		return nil
 	}
 	var out []pair
@@ -185,7 +185,7 @@ func (d *fileDecoder) scalar(n *yaml.Node, what string) (string, bool) {
 		return "", false
 	}
 	if rn.Kind != yaml.ScalarNode {
-		d.errorf(rn, "%s must be a scalar", what)
+		d.errorf(rn, "%s must be a single value, e.g. %s; got %s", what, example(what, rn, yaml.ScalarNode), describe(rn))
 		return "", false
 	}
 	return rn.Value, true
@@ -195,7 +195,7 @@ func (d *fileDecoder) requiredString(n *yaml.Node, what string) (string, bool) {
 	s, ok := d.scalar(n, what)
 	if !ok || s == "" {
 		if !d.isReported(n) {
-			d.errorf(n, "%s must not be empty", what)
+			d.errorf(n, "%s must not be empty, e.g. %s", what, example(what, nil, yaml.ScalarNode))
 		}
 		return "", false
 	}
@@ -211,7 +211,7 @@ func (d *fileDecoder) isReported(n *yaml.Node) bool {
 func (d *fileDecoder) boolean(n *yaml.Node, what string) (bool, bool) {
 	rn := d.resolve(n)
 	if rn == nil || rn.Kind != yaml.ScalarNode {
-		d.errorf(n, "%s must be true or false", what)
+		d.errorf(n, "%s must be true or false; got %s", what, describe(rn))
 		return false, false
 	}
 	switch strings.ToLower(rn.Value) {
@@ -220,19 +220,19 @@ func (d *fileDecoder) boolean(n *yaml.Node, what string) (bool, bool) {
 	case "false", "no", "off":
 		return false, true
 	}
-	d.errorf(rn, "%s must be true or false, not %q", what, rn.Value)
+	d.errorf(rn, "%s must be true or false; got %s", what, describe(rn))
 	return false, false
 }
 
 func (d *fileDecoder) integer(n *yaml.Node, what string) (int, bool) {
 	rn := d.resolve(n)
 	if rn == nil || rn.Kind != yaml.ScalarNode {
-		d.errorf(n, "%s must be an integer", what)
+		d.errorf(n, "%s must be an integer, e.g. 500; got %s", what, describe(rn))
 		return 0, false
 	}
 	i, err := strconv.Atoi(rn.Value)
 	if err != nil {
-		d.errorf(rn, "%s must be an integer, not %q", what, rn.Value)
+		d.errorf(rn, "%s must be an integer, e.g. 500; got %s", what, describe(rn))
 		return 0, false
 	}
 	return i, true
@@ -249,7 +249,7 @@ func (d *fileDecoder) stringList(n *yaml.Node, what string) ([]string, bool) {
 		return []string{}, true
 	}
 	if rn.Kind != yaml.SequenceNode {
-		d.errorf(rn, "%s must be a list", what)
+		d.errorf(rn, "%s must be a list, e.g. %s; got %s", what, example(what, rn, yaml.SequenceNode), describe(rn))
 		return nil, false
 	}
 	out := make([]string, 0, len(rn.Content))
@@ -261,7 +261,7 @@ func (d *fileDecoder) stringList(n *yaml.Node, what string) ([]string, bool) {
 			continue
 		}
 		if rc.Kind != yaml.ScalarNode || isNull(rc) {
-			d.errorf(c, "%s: every entry must be a string", what)
+			d.errorf(c, "%s entries must be single values, e.g. %s; got %s", what, example(what, nil, yaml.SequenceNode), describe(rc))
 			ok = false
 			continue
 		}
@@ -288,11 +288,78 @@ func (d *fileDecoder) scalarMap(n *yaml.Node, what string) (map[string]string, b
 			continue
 		}
 		if rv.Kind != yaml.ScalarNode {
-			d.errorf(p.val, "%s.%s must be a scalar", what, p.key.Value)
+			d.errorf(p.val, "%s.%s must be a single value, e.g. %s: \"1\"; got %s", what, p.key.Value, p.key.Value, describe(rv))
 			ok = false
 			continue
 		}
 		out[p.key.Value] = rv.Value
 	}
 	return out, ok
+}
+
+// examples show the expected shape of a value by its key, in YAML as a squad
+// writes it, for the messages of `qemgate metadata check`.
+var examples = map[string]string{
+	"archs":                 "[x86_64, aarch64]",
+	"required_issues":       "[OS_TEST_ISSUES]",
+	"aggregate_check_true":  "[OS_TEST_ISSUES]",
+	"aggregate_check_false": "[OS_TEST_ISSUES]",
+	"packages":              "[openssl-3, libopenssl3]",
+	"excluded_packages":     "[kernel-default]",
+	"product_repo":          "[SLES-16.0]",
+	"settings":              `{DISTRI: sle, VERSION: "16.0"}`,
+	"params_expand":         `{FLAVOR_SUFFIX: "-Updates"}`,
+	"issues":                `{OS_TEST_ISSUES: "SLFO:1.1.99#16.0"}`,
+	"test_issues":           `{OS_TEST_ISSUES: "SLFO:1.1.99#16.0"}`,
+	"product":               "SLES-16.0",
+	"product_version":       `"16.0"`,
+	"FLAVOR":                "Online-Incidents",
+	"incidents":             "{FLAVOR: {Online-Incidents: {archs: [x86_64], issues: {...}}}}",
+	"incidents.FLAVOR":      "{Online-Incidents: {archs: [x86_64], issues: {...}}}",
+	"aggregate":             "{FLAVOR: Online-Increments, archs: [x86_64], test_issues: {...}}",
+	SingleArchFile:          "[kernel-default]",
+}
+
+// example is what a value of what (a dotted path) looks like when it has the
+// given kind. A single value where a list belongs is shown as that list.
+func example(what string, got *yaml.Node, kind yaml.Kind) string {
+	key := what
+	if i := strings.LastIndexAny(what, ". "); i >= 0 && examples[what] == "" {
+		key = what[i+1:]
+	}
+	if kind == yaml.SequenceNode && got != nil && got.Kind == yaml.ScalarNode && !isNull(got) && got.Value != "" {
+		return "[" + got.Value + "]"
+	}
+	if e, ok := examples[key]; ok {
+		return e
+	}
+	switch kind {
+	case yaml.SequenceNode:
+		return "[a, b]"
+	case yaml.MappingNode:
+		return "{KEY: value}"
+	}
+	return `"text"`
+}
+
+// describe names a value that has the wrong shape: a scalar by its text,
+// anything else by its kind.
+func describe(n *yaml.Node) string {
+	switch {
+	case n == nil:
+		return "nothing"
+	case isNull(n):
+		return "an empty value"
+	case n.Kind == yaml.ScalarNode:
+		v := n.Value
+		if len(v) > 60 {
+			v = v[:57] + "..."
+		}
+		return strconv.Quote(v)
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	}
+	return "an alias"
 }

@@ -88,7 +88,7 @@ func metadataCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	set, problems, err := metadata.Load(pos[0], metadata.Options{Strict: *strict})
 	for _, p := range problems {
-		fmt.Fprintln(stdout, p.String())
+		fmt.Fprintln(stdout, problemLine(p))
 	}
 	errs, warns := 0, 0
 	for _, p := range problems {
@@ -102,11 +102,26 @@ func metadataCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "metadata check: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "%s: %d product(s), %d error(s), %d warning(s)\n", pos[0], len(set.Products()), errs, warns)
+	failed := set.Failed()
+	fmt.Fprintf(stderr, "%s: %d product(s) loaded, %d failed to load", pos[0], len(set.Products()), len(failed))
+	if len(failed) > 0 {
+		fmt.Fprintf(stderr, " (%s)", strings.Join(failed, ", "))
+	}
+	fmt.Fprintf(stderr, "; %d error(s), %d warning(s)", errs, warns)
+	if errs > 0 {
+		fmt.Fprint(stderr, "; qemgate refuses this set and keeps the last good one")
+	}
+	fmt.Fprintln(stderr)
 	if errs > 0 {
 		return 1
 	}
 	return 0
+}
+
+// problemLine renders a problem as compilers do, "file:line: error: message",
+// so that editors and CI logs can jump to it and tell errors from warnings.
+func problemLine(p metadata.Problem) string {
+	return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Severity, p.Message)
 }
 
 // planOutput is what "metadata plan" prints.
@@ -225,10 +240,16 @@ func metadataPlan(ctx context.Context, args []string, getenv func(string) string
 	if len(in.Branch.Channels) == 0 {
 		fmt.Fprintln(stderr, "metadata plan: warning: no channels given (--channels), no issue can match")
 	}
+	if in.Pull.HeadSHA == "" {
+		fmt.Fprintln(stderr, "metadata plan: warning: no head SHA given (--sha), the runs have no GITEA_SHA, so openQA is not told which commit it tests")
+	}
+	if in.Branch.IncidentRepo == "" {
+		fmt.Fprintln(stderr, "metadata plan: warning: no incident repository given (--incident-repo), the runs have no INCIDENT_REPO and would test the released packages")
+	}
 
 	md, problems, err := metadata.Load(*dir, metadata.Options{Strict: *strict})
 	for _, p := range problems {
-		fmt.Fprintln(stderr, p.String())
+		fmt.Fprintln(stderr, problemLine(p))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "metadata plan: %v\n", err)

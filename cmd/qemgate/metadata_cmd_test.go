@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,24 +39,25 @@ func TestMetadataCheck(t *testing.T) {
 		wantStderr string
 	}{
 		{name: "valid directory", args: []string{"check", testMetadata}, wantCode: 0,
-			wantStderr: "5 product(s), 0 error(s), 0 warning(s)"},
+			wantStderr: "5 product(s) loaded, 0 failed to load; 0 error(s), 0 warning(s)\n"},
 		{name: "strict after the path", args: []string{"check", testMetadata, "--strict"}, wantCode: 0},
 		{name: "leading metadata word", args: []string{"metadata", "check", testMetadata + "/sles-16.0.yml"}, wantCode: 0,
-			wantStderr: "1 product(s)"},
+			wantStderr: "1 product(s) loaded"},
 		{name: "broken files", args: []string{"check", "../../metadata/testdata/broken"}, wantCode: 1,
 			wantStdout: []string{
-				"../../metadata/testdata/broken/bad.yml:2: settings.VERSION is required",
-				"../../metadata/testdata/broken/bad.yml:7: flavor Online-Incidents.archs must be a list",
-				`../../metadata/testdata/broken/bad.yml:9: flavor Online-Incidents.issues.OS_TEST_ISSUES: channel "SLFO": want <product>:<version>[#<product version>]`,
-				"../../metadata/testdata/broken/bad.yml:10: flavor Online-Incidents.params_expand must not set VERSION (the flavor is ignored)",
-				`../../metadata/testdata/broken/bad.yml:12: unknown key "tyop_key" in flavor Online-Incidents`,
-				"../../metadata/testdata/broken/syntax.yml:3: invalid YAML: did not find expected ',' or ']'",
+				`../../metadata/testdata/broken/bad.yml:2: error: settings.VERSION is required, e.g. VERSION: "16.0"`,
+				`../../metadata/testdata/broken/bad.yml:7: error: flavor Online-Incidents.archs must be a list, e.g. [x86_64]; got "x86_64"`,
+				`../../metadata/testdata/broken/bad.yml:9: error: flavor Online-Incidents.issues.OS_TEST_ISSUES must be a channel, e.g. "SLFO:1.1.99#16.0"; got "SLFO" (want <product>:<version>[#<product version>])`,
+				"../../metadata/testdata/broken/bad.yml:10: error: flavor Online-Incidents.params_expand must not set VERSION (the flavor is ignored)",
+				`../../metadata/testdata/broken/bad.yml:12: warning: unknown key "tyop_key" in flavor Online-Incidents`,
+				"../../metadata/testdata/broken/syntax.yml:3: error: invalid YAML: did not find expected ',' or ']'",
 			},
-			wantStderr: "5 error(s), 1 warning(s)"},
+			wantStderr: "../../metadata/testdata/broken: 0 product(s) loaded, 2 failed to load (bad.yml, syntax.yml); 5 error(s), 1 warning(s); qemgate refuses this set and keeps the last good one\n"},
 		{name: "warnings only pass", args: []string{"check", warnDir}, wantCode: 0,
-			wantStdout: []string{filepath.Join(warnDir, "p.yml") + `:3: unknown key "typo" in the top level`}},
+			wantStdout: []string{filepath.Join(warnDir, "p.yml") + `:3: warning: unknown key "typo" in the top level`},
+			wantStderr: "1 product(s) loaded, 0 failed to load; 0 error(s), 1 warning(s)\n"},
 		{name: "warnings fail in strict mode", args: []string{"check", "--strict", warnDir}, wantCode: 1,
-			wantStdout: []string{filepath.Join(warnDir, "p.yml") + `:3: unknown key "typo" in the top level`}},
+			wantStdout: []string{filepath.Join(warnDir, "p.yml") + `:3: error: unknown key "typo" in the top level`}},
 		{name: "missing path", args: []string{"check"}, wantCode: 2},
 		{name: "two paths", args: []string{"check", "a", "b"}, wantCode: 2},
 		{name: "bad flag", args: []string{"check", "--nope", testMetadata}, wantCode: 2},
@@ -257,4 +259,98 @@ func TestMetadataPlanFromOBS(t *testing.T) {
 		"--packages", "openssl-3", "--obs-project", project)
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr, "--obs-project needs --obs-url or a --config with obs.url")
+}
+
+// TestMetadataCheckMessages checks that each kind of mistake is shown with
+// its file and line, the bad value and the shape expected, in one style:
+// "file:line: severity: <path> must be <shape>, e.g. <example>; got <value>".
+func TestMetadataCheckMessages(t *testing.T) {
+	t.Parallel()
+	const head = "product: P\nsettings: {DISTRI: sle, VERSION: '1'}\n"
+	const flavor = head + "incidents:\n  FLAVOR:\n    F:\n"
+	tests := []struct {
+		name, yaml, want, summary string
+	}{
+		{"archs a single value", flavor + "      archs: x86_64\n      issues: {OS_TEST_ISSUES: 'SLFO:1.1.99#16.0'}\n",
+			`p.yml:6: error: flavor F.archs must be a list, e.g. [x86_64]; got "x86_64"`, "1 product(s) loaded, 0 failed to load; 1 error(s)"},
+		{"archs a mapping", flavor + "      archs: {x86_64: true}\n      issues: {OS_TEST_ISSUES: 'SLFO:1.1.99#16.0'}\n",
+			`p.yml:6: error: flavor F.archs must be a list, e.g. [x86_64, aarch64]; got a mapping`, "1 error(s)"},
+		{"an arch that is a list", flavor + "      archs: [[x86_64]]\n      issues: {OS_TEST_ISSUES: 'SLFO:1.1.99#16.0'}\n",
+			`p.yml:6: error: flavor F.archs entries must be single values, e.g. [x86_64, aarch64]; got a list`, "1 error(s)"},
+		{"issues a list", flavor + "      archs: [x86_64]\n      issues: [OS_TEST_ISSUES]\n",
+			`p.yml:7: error: flavor F.issues must be a mapping, e.g. {OS_TEST_ISSUES: "SLFO:1.1.99#16.0"}; got a list`, "1 error(s)"},
+		{"a channel without version", flavor + "      archs: [x86_64]\n      issues: {OS_TEST_ISSUES: SLFO}\n",
+			`p.yml:7: error: flavor F.issues.OS_TEST_ISSUES must be a channel, e.g. "SLFO:1.1.99#16.0"; got "SLFO" (want <product>:<version>[#<product version>])`, "1 error(s)"},
+		{"archs missing", flavor + "      issues: {OS_TEST_ISSUES: 'SLFO:1.1.99#16.0'}\n",
+			`p.yml:5: error: flavor F.archs is required, e.g. archs: [x86_64]`, "1 error(s)"},
+		{"priority a word", flavor + "      archs: [x86_64]\n      issues: {OS_TEST_ISSUES: 'SLFO:1.1.99#16.0'}\n      override_priority: high\n",
+			`p.yml:8: error: flavor F.override_priority must be an integer, e.g. 500; got "high"`, "1 error(s)"},
+		{"a yes/no that is neither", flavor + "      archs: [x86_64]\n      issues: {OS_TEST_ISSUES: 'SLFO:1.1.99#16.0'}\n      aggregate_job: maybe\n",
+			`p.yml:8: error: flavor F.aggregate_job must be true or false; got "maybe"`, "1 error(s)"},
+		{"settings a list", "product: P\nsettings: [DISTRI]\n",
+			`p.yml:2: error: settings must be a mapping, e.g. {DISTRI: sle, VERSION: "16.0"}; got a list`, "0 product(s) loaded, 1 failed to load (p.yml)"},
+		{"VERSION missing", "product: P\nsettings: {DISTRI: sle}\n",
+			`p.yml:2: error: settings.VERSION is required, e.g. VERSION: "16.0"`, "0 product(s) loaded, 1 failed to load (p.yml)"},
+		{"product name a mapping", "product: {name: P}\nsettings: {DISTRI: sle, VERSION: '1'}\n",
+			`p.yml:1: error: product must be a single value, e.g. SLES-16.0; got a mapping`, "1 failed to load (p.yml)"},
+		{"a setting that is a list", "product: P\nsettings: {DISTRI: sle, VERSION: '1', HDD: [a]}\n",
+			`p.yml:2: error: settings.HDD must be a single value, e.g. HDD: "1"; got a list`, "1 product(s) loaded, 0 failed to load; 1 error(s)"},
+		{"aggregate without archs", head + "aggregate:\n  FLAVOR: Online-Increments\n  test_issues: {OS_TEST_ISSUES: 'SLFO:1.1.99#16.0'}\n",
+			`p.yml:3: error: aggregate.archs is required, e.g. archs: [x86_64, aarch64]`, "1 product(s) loaded, 0 failed to load; 1 error(s)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "p.yml"), []byte(tt.yaml), 0o600))
+			code, stdout, stderr := runCmd(t, "check", dir)
+			require.Equal(t, 1, code, stderr)
+			require.Equal(t, filepath.Join(dir, tt.want)+"\n", stdout)
+			require.Contains(t, stderr, tt.summary)
+			require.Contains(t, stderr, "qemgate refuses this set")
+		})
+	}
+}
+
+// TestMetadataPlanWarnings checks that plan warns about every input it runs
+// without, as it does for --channels, and stays quiet when all are given.
+func TestMetadataPlanWarnings(t *testing.T) {
+	t.Parallel()
+	base := []string{"plan", "--metadata", testMetadata, "--repo", "products/SLFO", "--number", "124", "--base", "main",
+		"--product-version", "16.0", "--archs", "x86_64"}
+	full := map[string]string{
+		"--sha":           "2c8a2689d0b5",
+		"--packages":      "openssl-3",
+		"--channels":      "SLFO:1.1.99#16.0",
+		"--incident-repo": "http://dl.test/ibs/{staging_project_path}/",
+	}
+	warnings := map[string]string{
+		"--sha":           "metadata plan: warning: no head SHA given (--sha), the runs have no GITEA_SHA, so openQA is not told which commit it tests",
+		"--packages":      "metadata plan: warning: no packages given (--packages), nothing can be planned",
+		"--channels":      "metadata plan: warning: no channels given (--channels), no issue can match",
+		"--incident-repo": "metadata plan: warning: no incident repository given (--incident-repo), the runs have no INCIDENT_REPO and would test the released packages",
+	}
+	for _, missing := range []string{"", "--sha", "--packages", "--channels", "--incident-repo"} {
+		t.Run("without "+missing, func(t *testing.T) {
+			t.Parallel()
+			args := slices.Clone(base)
+			for flag, v := range full {
+				if flag != missing {
+					args = append(args, flag, v)
+				}
+			}
+			code, _, stderr := runCmd(t, args...)
+			require.Equal(t, 0, code, stderr)
+			for flag, w := range warnings {
+				if flag == missing {
+					require.Contains(t, stderr, w+"\n")
+				} else {
+					require.NotContains(t, stderr, w)
+				}
+			}
+			if missing == "" {
+				require.Empty(t, stderr)
+			}
+		})
+	}
 }
