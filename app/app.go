@@ -81,7 +81,7 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 	a.Metrics = handlers.NewMetrics(a.Registry)
 	a.Jobs = jobs.NewMetrics(a.Registry)
 	a.Overdue = &jobs.Overdue{Store: a.Store, JobTimeout: cfg.Workers.JobTimeout.D()}
-	a.Registry.MustRegister(a.Overdue.Collector())
+	a.Registry.MustRegister(a.Overdue.Collector(), jobs.PendingWorkCollector(a.Store))
 
 	fg, err := forge.New(forge.Config{
 		URL:     cfg.Gitea.URL,
@@ -197,10 +197,6 @@ func (a *App) ReloadMetadata() error {
 	return nil
 }
 
-// staleWorkAfter is how long an acknowledged delivery may wait for its jobs
-// before /readyz mentions it: many dispatch sweeps.
-const staleWorkAfter = time.Minute
-
 // Ready says whether the App can do its work, with details for /readyz.
 func (a *App) Ready(ctx context.Context) (map[string]string, error) {
 	detail := map[string]string{}
@@ -250,10 +246,10 @@ func (a *App) Ready(ctx context.Context) (map[string]string, error) {
 	// Acknowledged deliveries whose jobs no dispatcher inserted for a
 	// while (River cannot take them, or no replica runs its workers):
 	// shown, like overdue jobs.
-	if n, err := store.StaleWork(ctx, a.Pool, staleWorkAfter); err != nil {
+	if n, err := store.StaleWork(ctx, a.Pool, jobs.StaleWorkAfter); err != nil {
 		detail["dispatch"] = "could not count undispatched deliveries: " + err.Error()
 	} else if n > 0 {
-		detail["dispatch"] = fmt.Sprintf("%d deliveries acknowledged more than %s ago still wait for their jobs; see the dispatcher's errors in the log", n, staleWorkAfter)
+		detail["dispatch"] = fmt.Sprintf("%d deliveries acknowledged more than %s ago still wait for their jobs; see the dispatcher's errors in the log", n, jobs.StaleWorkAfter)
 	}
 	return detail, notReady
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/qemgate/qemgate/internal/nonnil"
 	"github.com/qemgate/qemgate/store"
 )
 
@@ -333,7 +334,7 @@ func (in *Ingest) dispatch(ctx context.Context, limit int, beforeCommit func(tx 
 			if err != nil {
 				return err
 			}
-			jobsOf[it] = nonnilIDs(ids)
+			jobsOf[it] = nonnil.Slice(ids)
 		}
 		ids, err := InsertDebouncedMany(ctx, in.River, tx, many)
 		if err != nil {
@@ -386,13 +387,6 @@ func boolCompare(a, b bool) int {
 		return -1
 	}
 	return 1
-}
-
-func nonnilIDs(ids []int64) []int64 {
-	if ids == nil {
-		return []int64{}
-	}
-	return ids
 }
 
 func (in *Ingest) enqueue(ctx context.Context, tx pgx.Tx, intent Intent) ([]int64, error) {
