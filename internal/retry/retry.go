@@ -73,3 +73,22 @@ func Transient(status int, transportErr error) bool {
 	}
 	return false
 }
+
+// Defaults fills what a client's configuration leaves zero: the timeout of
+// one attempt, the retries (negative means none) and the first backoff.
+func Defaults(timeout time.Duration, retries int, backoff time.Duration,
+	defTimeout time.Duration, defRetries int, defBackoff time.Duration) (time.Duration, int, time.Duration) {
+	if timeout <= 0 {
+		timeout = defTimeout
+	}
+	switch {
+	case retries == 0:
+		retries = defRetries
+	case retries < 0:
+		retries = 0
+	}
+	if backoff <= 0 {
+		backoff = defBackoff
+	}
+	return timeout, retries, backoff
+}

@@ -91,3 +91,13 @@ func TestTransient(t *testing.T) {
 		require.Equal(t, tc.want, Transient(tc.status, tc.err), "%d %v", tc.status, tc.err)
 	}
 }
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	timeout, retries, backoff := Defaults(0, 0, 0, time.Minute, 3, time.Second)
+	require.Equal(t, []any{time.Minute, 3, time.Second}, []any{timeout, retries, backoff})
+	timeout, retries, backoff = Defaults(time.Second, -1, time.Millisecond, time.Minute, 3, time.Second)
+	require.Equal(t, []any{time.Second, 0, time.Millisecond}, []any{timeout, retries, backoff}, "set values kept; negative retries mean none")
+	_, retries, _ = Defaults(0, 7, 0, time.Minute, 3, time.Second)
+	require.Equal(t, 7, retries)
+}
