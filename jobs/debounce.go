@@ -64,16 +64,11 @@ type Inserter interface {
 // is marked and the running job runs once more when it ends. It returns the
 // id of the job that will do the work.
 func InsertDebounced(ctx context.Context, ins Inserter, tx pgx.Tx, args debouncedArgs) (int64, error) {
-	res, err := ins.InsertTx(ctx, tx, args, nil)
+	ids, err := InsertDebouncedMany(ctx, ins, tx, []debouncedArgs{args})
 	if err != nil {
-		return 0, fmt.Errorf("enqueue %s %s: %w", args.Kind(), args.debounceKey(), err)
+		return 0, err
 	}
-	if res.UniqueSkippedAsDuplicate && res.Job.State == rivertype.JobStateRunning {
-		if err := store.MarkRerun(ctx, tx, args.Kind(), args.debounceKey()); err != nil {
-			return 0, err
-		}
-	}
-	return res.Job.ID, nil
+	return ids[0], nil
 }
 
 // InsertDebouncedMany is InsertDebounced for many keys in one round trip
