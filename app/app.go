@@ -154,7 +154,7 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 	ingest := &jobs.Ingest{Store: a.Store, River: a.River, Logger: logger.With("component", "dispatcher"), OnRetry: func(sqlstate string, attempt int) {
 		a.Metrics.IngestRetried(sqlstate)
 		logger.Warn("ingest transaction aborted by PostgreSQL; running it again", "sqlstate", sqlstate, "attempt", attempt)
-	}}
+	}, OnGroup: a.Metrics.IngestGroup}
 	a.Ingest = ingest
 	busMetrics := bus.NewMetrics(a.Registry)
 	if cfg.AMQP.Enabled() {

@@ -17,6 +17,7 @@ type Metrics struct {
 	ingestDuration  *prometheus.HistogramVec
 	replays         *prometheus.CounterVec
 	ingestRetries   *prometheus.CounterVec
+	ingestGroups    prometheus.Histogram
 	adminLogins     *prometheus.CounterVec
 }
 
@@ -51,12 +52,17 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "qemgate_ingest_retries_total",
 			Help: "Ingest transactions that PostgreSQL aborted and that ran again, by SQLSTATE (40P01 deadlock, 40001 serialization failure).",
 		}, []string{"sqlstate"}),
+		ingestGroups: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "qemgate_ingest_group_deliveries",
+			Help:    "Deliveries (webhooks and the bus) stored together in one statement and one commit.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+		}),
 		adminLogins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qemgate_admin_logins_total",
 			Help: "Browser sign-ins at /admin/login, by result (ok, wrong_token, limited).",
 		}, []string{"result"}),
 	}
-	reg.MustRegister(m.requests, m.requestDuration, m.deliveries, m.ingestDuration, m.replays, m.ingestRetries, m.adminLogins)
+	reg.MustRegister(m.requests, m.requestDuration, m.deliveries, m.ingestDuration, m.replays, m.ingestRetries, m.ingestGroups, m.adminLogins)
 	// Appear at zero from the start, so an alert on failed sign-ins has a series to watch.
 	for _, result := range []string{"ok", "wrong_token", "limited"} {
 		m.adminLogins.WithLabelValues(result)
@@ -69,6 +75,9 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 func (m *Metrics) IngestRetried(sqlstate string) {
 	m.ingestRetries.WithLabelValues(sqlstate).Inc()
 }
+
+// IngestGroup observes a group commit of n deliveries.
+func (m *Metrics) IngestGroup(n int) { m.ingestGroups.Observe(float64(n)) }
 
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {

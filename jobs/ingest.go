@@ -53,8 +53,13 @@ type Ingest struct {
 	// OnRetry, when set, is told of every transaction that PostgreSQL
 	// aborted as a deadlock or serialization failure and that runs again.
 	OnRetry func(sqlstate string, attempt int)
-	// Logger, when set, is told why a dispatch failed.
+	// OnGroup, when set, is told the number of deliveries of every group
+	// commit (Accept).
+	OnGroup func(deliveries int)
+	// Logger, when set, is told why a dispatch or a group commit failed.
 	Logger *slog.Logger
+
+	group groupCommit
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -156,6 +161,14 @@ func (in *Ingest) accept(ctx context.Context, d *store.Delivery, intent Intent) 
 	var work *store.Work
 	if d.Outcome == store.OutcomeAccepted && !intent.zero() {
 		work = &store.Work{Repo: intent.Repo, Number: intent.Number, SHA: intent.SHA, OpenQAJob: intent.OpenQAJob, Deep: intent.Deep}
+	}
+	g, err := in.group.store(ctx, in, d, work)
+	if err != nil {
+		return Accepted{}, err
+	}
+	if !g.alone {
+		d.ID, d.ReceivedAt = g.stored.ID, g.stored.ReceivedAt
+		return Accepted{Delivery: d.ID, Queued: work != nil}, nil
 	}
 	inserted, err := store.InsertDeliveryWork(ctx, in.Store.Pool, d, work)
 	if err != nil || !inserted {

@@ -141,6 +141,132 @@ const insertDeliveryWorkSQL = `
 	)
 	SELECT id, received_at FROM d`
 
+// Stored is what InsertDeliveriesWork did with one delivery.
+type Stored struct {
+	Inserted   bool
+	ID         int64
+	ReceivedAt time.Time
+}
+
+// InsertDeliveriesWork stores many deliveries, each with its work when
+// works[i] is not nil, in one statement: one round trip and, in
+// autocommit, one commit for all of them. stored[i] says whether and as
+// what ds[i] was stored. A delivery whose (source, id) is already stored,
+// or repeats one earlier in ds, is not stored here: InsertDeliveryWork
+// tells a duplicate from an id the sender reused. ds is only read.
+func InsertDeliveriesWork(ctx context.Context, db DBTX, ds []*Delivery, works []*Work) (stored []Stored, err error) {
+	n := len(ds)
+	stored = make([]Stored, n)
+	if n == 0 {
+		return stored, nil
+	}
+	var c deliveryArrays
+	type key struct{ source, id string }
+	index := make(map[key]int, n)
+	for i, d := range ds {
+		k := key{d.Source, d.DeliveryID}
+		if _, seen := index[k]; seen {
+			continue
+		}
+		index[k] = i
+		if err := c.add(d, works[i]); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := db.Query(ctx, insertDeliveriesWorkSQL, c.source, c.deliveryID, c.event, c.eventType, c.action, c.repo, c.number,
+		c.sha, c.sender, c.headers, c.body, c.outcome, c.reason, c.replayOf,
+		c.hasWork, c.workRepo, c.workNumber, c.workSHA, c.workOpenQAJob, c.workDeep)
+	if err != nil {
+		return nil, fmt.Errorf("insert %d deliveries, the first %s/%s: %w", n, ds[0].Source, ds[0].DeliveryID, err)
+	}
+	defer rows.Close()
+	var (
+		id int64
+		at time.Time
+		k  key
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &at, &k.source, &k.id); err != nil {
+			return nil, fmt.Errorf("insert %d deliveries: %w", n, err)
+		}
+		i, ok := index[k]
+		if !ok {
+			return nil, fmt.Errorf("insert %d deliveries: stored %s/%s, which was not asked for", n, k.source, k.id)
+		}
+		stored[i] = Stored{Inserted: true, ID: id, ReceivedAt: at}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("insert %d deliveries, the first %s/%s: %w", n, ds[0].Source, ds[0].DeliveryID, err)
+	}
+	return stored, nil
+}
+
+// deliveryArrays are deliveries and their work as one array per column,
+// the parameters of insertDeliveriesWorkSQL.
+type deliveryArrays struct {
+	source, deliveryID, event, eventType, action, repo, sha, sender []string
+	number, replayOf                                                []*int64
+	headers, outcome, reason                                        []string
+	body                                                            [][]byte
+	hasWork, workDeep                                               []bool
+	workRepo, workSHA                                               []string
+	workNumber, workOpenQAJob                                       []int64
+}
+
+func (c *deliveryArrays) add(d *Delivery, w *Work) error {
+	h, err := encodeHeaders(d.Headers)
+	if err != nil {
+		return fmt.Errorf("encode headers of delivery %s/%s: %w", d.Source, d.DeliveryID, err)
+	}
+	c.source = append(c.source, d.Source)
+	c.deliveryID = append(c.deliveryID, d.DeliveryID)
+	c.event = append(c.event, d.Event)
+	c.eventType = append(c.eventType, d.EventType)
+	c.action = append(c.action, d.Action)
+	c.repo = append(c.repo, d.Repo)
+	c.number = append(c.number, d.Number)
+	c.sha = append(c.sha, d.SHA)
+	c.sender = append(c.sender, d.Sender)
+	c.headers = append(c.headers, string(h))
+	c.body = append(c.body, d.Body)
+	c.outcome = append(c.outcome, d.Outcome)
+	c.reason = append(c.reason, d.Reason)
+	c.replayOf = append(c.replayOf, d.ReplayOf)
+	c.hasWork = append(c.hasWork, w != nil)
+	if w == nil {
+		w = &Work{}
+	}
+	c.workRepo = append(c.workRepo, w.Repo)
+	c.workNumber = append(c.workNumber, w.Number)
+	c.workSHA = append(c.workSHA, w.SHA)
+	c.workOpenQAJob = append(c.workOpenQAJob, w.OpenQAJob)
+	c.workDeep = append(c.workDeep, w.Deep)
+	return nil
+}
+
+// insertDeliveriesWorkSQL is insertDeliveryWorkSQL for many rows, given as
+// one array per column: one statement for any number of deliveries.
+const insertDeliveriesWorkSQL = `
+	WITH u AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+			$8::text[], $9::text[], $10::text[], $11::bytea[], $12::text[], $13::text[], $14::bigint[],
+			$15::boolean[], $16::text[], $17::bigint[], $18::text[], $19::bigint[], $20::boolean[])
+		AS u(source, delivery_id, event, event_type, action, repo, number, sha, sender, headers, body, outcome, reason, replay_of,
+			has_work, w_repo, w_number, w_sha, w_openqa_job, w_deep)
+	), d AS (
+		INSERT INTO deliveries (source, delivery_id, event, event_type, action, repo, number, sha, sender,
+			headers, body, outcome, reason, replay_of)
+		SELECT source, delivery_id, event, event_type, action, repo, number, sha, sender,
+			headers::jsonb, body, outcome, reason, replay_of FROM u
+		ON CONFLICT (source, delivery_id) DO NOTHING
+		RETURNING id, received_at, source, delivery_id
+	), w AS (
+		INSERT INTO delivery_work (delivery, repo, number, sha, openqa_job, deep)
+		SELECT d.id, u.w_repo, u.w_number, u.w_sha, u.w_openqa_job, u.w_deep
+		FROM d JOIN u USING (source, delivery_id) WHERE u.has_work
+	)
+	SELECT id, received_at, source, delivery_id FROM d`
+
 // encodeHeaders writes headers as a JSON object, {} for none.
 func encodeHeaders(h map[string]string) ([]byte, error) {
 	if len(h) == 0 {

@@ -66,3 +66,62 @@ func TestDeliveryWork(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM delivery_work`).Scan(&rows))
 	require.Zero(t, rows, "the work goes with its delivery")
 }
+
+// Many deliveries in one statement: each new one is stored with its
+// fields, headers, body and work; one stored before, or repeated within
+// the group, is left to InsertDeliveryWork; deliveries without work get no
+// work row.
+func TestInsertDeliveriesWork(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	seven, eight := int64(7), int64(8)
+	before := &store.Delivery{Source: "gitea", DeliveryID: "g-0", Body: []byte(`{"before":1}`), Outcome: store.OutcomeAccepted}
+	_, err := store.InsertDelivery(ctx, pool, before)
+	require.NoError(t, err)
+
+	ds := []*store.Delivery{
+		{Source: "gitea", DeliveryID: "g-1", Event: "pull_request", EventType: "pull_request_sync", Action: "synchronized", Repo: testRepo,
+			Number: &seven, SHA: "abc", Sender: "dev", Headers: map[string]string{"X-Gitea-Delivery": "g-1"}, Body: []byte(`{"n":1}`),
+			Outcome: store.OutcomeAccepted},
+		{Source: "gitea", DeliveryID: "g-0", Body: []byte(`{"before":1}`), Outcome: store.OutcomeAccepted}, // stored before
+		{Source: "openqa", DeliveryID: "job-5", Body: []byte(`{"n":2}`), Outcome: store.OutcomeAccepted},
+		{Source: "gitea", DeliveryID: "g-1", Body: []byte(`{"n":3}`), Outcome: store.OutcomeAccepted}, // repeats the first
+		{Source: "gitea", DeliveryID: "g-2", Repo: "other/repo", Number: &eight, Body: []byte(`{"n":4}`), Outcome: store.OutcomeIgnored,
+			Reason: "repository other/repo is not watched"},
+	}
+	works := []*store.Work{{Repo: testRepo, Number: 7}, {Repo: testRepo, Number: 1}, {OpenQAJob: 5}, {Repo: testRepo, Number: 7}, nil}
+	stored, err := store.InsertDeliveriesWork(ctx, pool, ds, works)
+	require.NoError(t, err)
+	require.Len(t, stored, len(ds))
+	for i, want := range []bool{true, false, true, false, true} {
+		require.Equal(t, want, stored[i].Inserted, "delivery %d", i)
+		require.Equal(t, want, stored[i].ID > 0, "delivery %d", i)
+		require.Equal(t, want, !stored[i].ReceivedAt.IsZero(), "delivery %d", i)
+	}
+
+	got, err := store.GetDelivery(ctx, pool, stored[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, "pull_request_sync", got.EventType)
+	require.Equal(t, "synchronized", got.Action)
+	require.Equal(t, testRepo, got.Repo)
+	require.Equal(t, &seven, got.Number)
+	require.Equal(t, "abc", got.SHA)
+	require.Equal(t, "dev", got.Sender)
+	require.Equal(t, map[string]string{"X-Gitea-Delivery": "g-1"}, got.Headers)
+	require.Equal(t, []byte(`{"n":1}`), got.Body)
+	ignored, err := store.GetDelivery(ctx, pool, stored[4].ID)
+	require.NoError(t, err)
+	require.Equal(t, store.OutcomeIgnored, ignored.Outcome)
+	require.Equal(t, "repository other/repo is not watched", ignored.Reason)
+
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	work, err := store.ClaimWork(ctx, tx, 10)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []store.Work{
+		{Delivery: stored[0].ID, Repo: testRepo, Number: 7},
+		{Delivery: stored[2].ID, OpenQAJob: 5},
+	}, work, "work for the stored deliveries that have some, and only for them")
+}
