@@ -25,7 +25,7 @@ test:
 	scripts/pg.sh QEMGATE_TEST_DATABASE_URL $(GO) test $(TESTFLAGS) $(PKGS)
 
 FUZZTIME     ?= 30s
-FUZZ_TARGETS ?= FuzzGiteaWebhook FuzzOpenQAWebhook FuzzQueryParameters
+FUZZ_TARGETS ?= FuzzGiteaWebhook FuzzOpenQAWebhook FuzzQueryParameters ./intake:FuzzGiteaPayload
 
 ## fuzz: each fuzz target for FUZZTIME against a real PostgreSQL (CI runs 30s each; docs/security.md)
 fuzz:

@@ -1,7 +1,6 @@
 package intake
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -43,7 +42,8 @@ var coarseEventTypes = map[string]string{
 }
 
 // giteaPayload is just enough of Gitea's payloads to route them; the full
-// state is always re-read from Gitea by the job.
+// state is always re-read from Gitea by the job. decodeGiteaPayload reads
+// it; giteaSchema must name every field.
 type giteaPayload struct {
 	Action      string `json:"action"`
 	Number      int64  `json:"number"`
@@ -54,8 +54,7 @@ type giteaPayload struct {
 		} `json:"head"`
 	} `json:"pull_request"`
 	Issue *struct {
-		Number      int64           `json:"number"`
-		PullRequest json.RawMessage `json:"pull_request"`
+		Number int64 `json:"number"`
 	} `json:"issue"`
 	IsPull     *bool `json:"is_pull"`
 	Repository *struct {
@@ -106,8 +105,7 @@ func ParseGitea(cfg *config.Config, eventType string, body []byte) (GiteaEvent, 
 			ev.Ignored = "no X-Gitea-Event-Type header"
 		}
 		// Still parse what we can, so the stored row says whose event it was.
-		var p giteaPayload
-		if json.Unmarshal(body, &p) == nil {
+		if p, err := decodeGiteaPayload(body); err == nil {
 			ev.Action = p.Action
 			if p.Repository != nil {
 				ev.Repo = p.Repository.FullName
@@ -118,8 +116,8 @@ func ParseGitea(cfg *config.Config, eventType string, body []byte) (GiteaEvent, 
 		}
 		return ev, nil
 	}
-	var p giteaPayload
-	if err := json.Unmarshal(body, &p); err != nil {
+	p, err := decodeGiteaPayload(body)
+	if err != nil {
 		return ev, &BadPayload{"body is not valid JSON: " + err.Error()}
 	}
 	ev.Action = p.Action

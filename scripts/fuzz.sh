@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Run each fuzz target of ./handlers for a while against the PostgreSQL that
+# Run each fuzz target for a while against the PostgreSQL that
 # QEMGATE_TEST_DATABASE_URL names (`make fuzz` starts a throwaway one).
 #
 #   scripts/fuzz.sh FUZZTIME TARGET...
 #
-# A target fails when Go reports a failing input, which it writes to
-# handlers/testdata/fuzz/<target>/ (commit it: it becomes a seed). Go 1.26's
+# A TARGET is a fuzz function of ./handlers, or PACKAGE:FUNCTION for another
+# package (./intake:FuzzGiteaPayload). A target fails when Go reports a
+# failing input, which it writes to <package>/testdata/fuzz/<function>/
+# (commit it: it becomes a seed). Go 1.26's
 # coordinator may also end a clean run with a bare "context deadline
 # exceeded" right at the fuzztime boundary (golang/go#75804, fixed in Go
 # 1.27); that, with no failing input written, is reported and not counted.
@@ -16,12 +18,16 @@ fuzztime=${1:?usage: scripts/fuzz.sh FUZZTIME TARGET...}
 shift
 go=${GO:-go}
 status=0
-for target in "$@"; do
-	dir=handlers/testdata/fuzz/$target
+for spec in "$@"; do
+	pkg=./handlers target=$spec
+	if [[ $spec == *:* ]]; then
+		pkg=${spec%%:*} target=${spec#*:}
+	fi
+	dir=${pkg#./}/testdata/fuzz/$target
 	before=$(ls "$dir" 2>/dev/null | sort)
 	echo "--- $target ($fuzztime)"
 	out=$(mktemp)
-	$go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 100x -parallel 2 ./handlers/ 2>&1 | tee "$out" | grep -v '^fuzz: elapsed'
+	$go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 100x -parallel 2 "$pkg" 2>&1 | tee "$out" | grep -v '^fuzz: elapsed'
 	rc=${PIPESTATUS[0]}
 	grep '^fuzz: elapsed' "$out" | tail -1
 	after=$(ls "$dir" 2>/dev/null | sort)
