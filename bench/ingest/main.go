@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -73,6 +74,7 @@ type options struct {
 	fixture         string
 	allowNondurable bool
 	cpuProfile      string
+	memProfile      string
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -92,6 +94,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.DurationVar(&o.rateDuration, "rate-duration", 10*time.Second, "length of the open-loop latency phase")
 	fs.StringVar(&o.fixture, "fixture", delivery.DefaultFixture(), "captured delivery body to send; <name>.headers.json must be beside it")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (receiver, dispatcher and load generator) to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of the allocations of this process (every one of them) to this file at the end")
 	fs.BoolVar(&o.allowNondurable, "allow-nondurable", false, "measure even when fsync or synchronous_commit is off (the numbers then say nothing about production)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./bench/ingest [flags]\n\nPOST /webhooks/gitea against one real delivery body per transaction, interleaved, on one PostgreSQL.")
@@ -190,6 +193,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if o.memProfile != "" {
+		runtime.MemProfileRate = 1
+		defer func() {
+			if err := writeHeapProfile(o.memProfile); err != nil {
+				fmt.Fprintln(stderr, "bench/ingest:", err)
+			}
+		}()
 	}
 	db, err := createDatabase(ctx, o.adminURL)
 	if err != nil {
@@ -412,4 +423,18 @@ func printPhase(w io.Writer, p phase) {
 		fmt.Fprintf(w, "  | dispatcher drained %.0f ms after", p.DrainMS)
 	}
 	fmt.Fprintln(w)
+}
+
+// writeHeapProfile writes the allocations made so far (pprof's
+// alloc_space and alloc_objects) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
 }
