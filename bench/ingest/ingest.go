@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,6 +40,8 @@ type ingest struct {
 	in     *jobs.Ingest
 	stop   context.CancelFunc
 	done   chan struct{}
+	// groups and grouped count the group commits and their deliveries.
+	groups, grouped atomic.Int64
 }
 
 // oneTransaction is the receiver as it was before the dispatcher: every
@@ -66,7 +69,11 @@ func startIngest(ctx context.Context, pool *pgxpool.Pool, src *delivery.Source, 
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	st := store.New(pool)
-	in := &jobs.Ingest{Store: st, River: rc}
+	ing := &ingest{}
+	in := &jobs.Ingest{Store: st, River: rc, OnGroup: func(n int) {
+		ing.groups.Add(1)
+		ing.grouped.Add(int64(n))
+	}}
 	var ingester intake.Ingester = in
 	if path == pathNow {
 		ingester = oneTransaction{in}
@@ -89,7 +96,7 @@ func startIngest(ctx context.Context, pool *pgxpool.Pool, src *delivery.Source, 
 	dctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { defer close(done); in.RunDispatcher(dctx, jobs.DispatchSweep) }()
-	return &ingest{
+	*ing = ingest{
 		srv: srv,
 		url: "http://" + ln.Addr().String() + "/webhooks/gitea",
 		client: &http.Client{
@@ -104,7 +111,16 @@ func startIngest(ctx context.Context, pool *pgxpool.Pool, src *delivery.Source, 
 		in:     in,
 		stop:   stop,
 		done:   done,
-	}, nil
+	}
+	return ing, nil
+}
+
+// meanGroup is the mean number of deliveries per group commit so far.
+func (in *ingest) meanGroup() float64 {
+	if n := in.groups.Load(); n > 0 {
+		return float64(in.grouped.Load()) / float64(n)
+	}
+	return 0
 }
 
 // deliver posts delivery seq: a fresh delivery id, about PR seq mod N.

@@ -21,7 +21,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -94,7 +93,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.DurationVar(&o.rateDuration, "rate-duration", 10*time.Second, "length of the open-loop latency phase")
 	fs.StringVar(&o.fixture, "fixture", delivery.DefaultFixture(), "captured delivery body to send; <name>.headers.json must be beside it")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (receiver, dispatcher and load generator) to this file")
-	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of the allocations of this process (every one of them) to this file at the end")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of the allocations of this process (sampled, as Go does by default) to this file at the end")
 	fs.BoolVar(&o.allowNondurable, "allow-nondurable", false, "measure even when fsync or synchronous_commit is off (the numbers then say nothing about production)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./bench/ingest [flags]\n\nPOST /webhooks/gitea against one real delivery body per transaction, interleaved, on one PostgreSQL.")
@@ -138,7 +137,9 @@ type phase struct {
 	// DrainMS is how long the dispatcher still needed after the last
 	// acknowledgement until every delivery's job was inserted.
 	DrainMS float64 `json:"drain_ms,omitempty"`
-	Cost    cost    `json:"cost"`
+	// MeanGroup is the mean number of deliveries per group commit.
+	MeanGroup float64 `json:"mean_group,omitempty"`
+	Cost      cost    `json:"cost"`
 }
 
 // comparison is ingest against baseline at one number of clients.
@@ -195,7 +196,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer pprof.StopCPUProfile()
 	}
 	if o.memProfile != "" {
-		runtime.MemProfileRate = 1
 		defer func() {
 			if err := writeHeapProfile(o.memProfile); err != nil {
 				fmt.Fprintln(stderr, "bench/ingest:", err)
@@ -260,6 +260,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return p, err
 		}
 		p.DrainMS = float64(drain.Microseconds()) / 1000
+		p.MeanGroup = ing.meanGroup()
 		p.Cost = m.stop(ctx, start, p.Result.Ops+p.Result.WarmupOps)
 		return p, verifyIngest(ctx, pool, p)
 	}
@@ -349,6 +350,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			var drain time.Duration
 			drain, err = ing.drain(ctx, pool)
 			p.DrainMS = float64(drain.Microseconds()) / 1000
+			p.MeanGroup = ing.meanGroup()
 		}
 		ing.close()
 		if err != nil {
@@ -420,6 +422,9 @@ func printPhase(w io.Writer, p phase) {
 	fmt.Fprintf(w, "%s  round %d  load %4.1f  %8.1f/s  ms p50 %6.2f p99 %6.2f max %7.2f", name, p.Round, p.Load, r.PerSecond, r.Latency.P50, r.Latency.P99, r.Latency.Max)
 	fmt.Fprintf(w, "  | per op: Go CPU %.2f ms, PG CPU %.2f ms, WAL %.1f kB, %.0f allocs, %.1f kB alloc", p.Cost.GoCPUms, p.Cost.PGCPUms, p.Cost.WALkB, p.Cost.Allocs, p.Cost.AllocKB)
 	if p.Kind != "baseline" {
+		if p.MeanGroup > 0 {
+			fmt.Fprintf(w, "  | groups of %.1f", p.MeanGroup)
+		}
 		fmt.Fprintf(w, "  | dispatcher drained %.0f ms after", p.DrainMS)
 	}
 	fmt.Fprintln(w)
