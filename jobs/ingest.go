@@ -80,10 +80,14 @@ const (
 // Dispatching: at most dispatchBatch work rows per transaction; the
 // dispatcher looks for work every DispatchSweep even when nothing woke it,
 // which is how a delivery acknowledged by a replica that died before
-// dispatching it is found by another.
+// dispatching it is found by another. Woken by a delivery, it waits
+// dispatchGather first, so that the deliveries just behind share its
+// transaction: at one client that halved the CPU of a delivery (issue 14),
+// for 5 ms more between an event and its job.
 const (
-	dispatchBatch = 100
-	DispatchSweep = time.Second
+	dispatchBatch  = 100
+	DispatchSweep  = time.Second
+	dispatchGather = 5 * time.Millisecond
 )
 
 // retryableTx reports the errors after which a whole transaction may simply
@@ -279,6 +283,12 @@ func (in *Ingest) RunDispatcher(ctx context.Context, sweep time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-in.wakeChan():
+			// Let the deliveries arriving just behind this one join its batch.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(dispatchGather):
+			}
 		case <-tick.C:
 		}
 	}
