@@ -166,14 +166,28 @@ func (r *jsonReader) wrongType(f *jsonField, got string) {
 	r.typeErr = fmt.Errorf("%w: %s cannot be %s", errJSONType, name, got)
 }
 
+// byteClass sorts the bytes the reader loops over: white space between
+// tokens, and the bytes that end a plain run of a string.
+var byteClass = func() (c [256]uint8) {
+	for _, b := range []byte(" \t\n\r") {
+		c[b] |= classSpace
+	}
+	for b := range 0x20 {
+		c[b] |= classStringStop
+	}
+	c['"'] |= classStringStop
+	c['\\'] |= classStringStop
+	return c
+}()
+
+const (
+	classSpace uint8 = 1 << iota
+	classStringStop
+)
+
 func (r *jsonReader) space() {
-	for r.i < len(r.data) {
-		switch r.data[r.i] {
-		case ' ', '\t', '\n', '\r':
-			r.i++
-		default:
-			return
-		}
+	for r.i < len(r.data) && byteClass[r.data[r.i]]&classSpace != 0 {
+		r.i++
 	}
 }
 
@@ -348,6 +362,12 @@ func (r *jsonReader) array(depth int) error {
 func (r *jsonReader) str() (escaped bool, err error) {
 	r.i++
 	for r.i < len(r.data) {
+		for r.i < len(r.data) && byteClass[r.data[r.i]]&classStringStop == 0 {
+			r.i++
+		}
+		if r.i >= len(r.data) {
+			break
+		}
 		c := r.data[r.i]
 		switch {
 		case c == '"':

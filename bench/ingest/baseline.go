@@ -17,11 +17,22 @@ type baseline struct {
 	body []byte
 }
 
-func newBaseline(ctx context.Context, pool *pgxpool.Pool, body []byte) (*baseline, error) {
-	_, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench_delivery (
+// The body column is compressed as the server compresses by default
+// (pglz), unless lz4 is true: qemgate's deliveries use lz4 (migration
+// 0011), and -baseline-lz4 shows the ratio against a baseline that does
+// the same.
+func newBaseline(ctx context.Context, pool *pgxpool.Pool, body []byte, lz4 bool) (*baseline, error) {
+	compression := ""
+	if lz4 {
+		compression = "COMPRESSION lz4"
+	}
+	_, err := pool.Exec(ctx, `DROP TABLE IF EXISTS bench_delivery`)
+	if err == nil {
+		_, err = pool.Exec(ctx, `CREATE TABLE bench_delivery (
 		id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-		body bytea NOT NULL
+		body bytea `+compression+` NOT NULL
 	)`)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create baseline table: %w", err)
 	}

@@ -74,6 +74,7 @@ type options struct {
 	allowNondurable bool
 	cpuProfile      string
 	memProfile      string
+	baselineLZ4     bool
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -94,6 +95,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.fixture, "fixture", delivery.DefaultFixture(), "captured delivery body to send; <name>.headers.json must be beside it")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (receiver, dispatcher and load generator) to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of the allocations of this process (sampled, as Go does by default) to this file at the end")
+	fs.BoolVar(&o.baselineLZ4, "baseline-lz4", false, "compress the baseline's bodies with lz4, as qemgate does, instead of the server's default")
 	fs.BoolVar(&o.allowNondurable, "allow-nondurable", false, "measure even when fsync or synchronous_commit is off (the numbers then say nothing about production)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./bench/ingest [flags]\n\nPOST /webhooks/gitea against one real delivery body per transaction, interleaved, on one PostgreSQL.")
@@ -231,9 +233,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if (env.Fsync != "on" || env.SynchronousCommit == "off") && !o.allowNondurable {
 		return fmt.Errorf("fsync=%s, synchronous_commit=%s: these numbers would say nothing about production (make bench-ingest starts a durable cluster; -allow-nondurable to measure anyway)", env.Fsync, env.SynchronousCommit)
 	}
-	fmt.Fprintf(stdout, "path %s; %s per phase after %s warm-up; %d-byte pull_request_sync bodies; load average %s\n\n",
-		o.path, o.duration, o.warmup, rep.BodyBytes, loadAvg())
-	bl, err := newBaseline(ctx, pool, many.First())
+	baselineBody := "the server's default compression"
+	if o.baselineLZ4 {
+		baselineBody = "lz4"
+	}
+	fmt.Fprintf(stdout, "path %s; %s per phase after %s warm-up; %d-byte pull_request_sync bodies (baseline: %s); load average %s\n\n",
+		o.path, o.duration, o.warmup, rep.BodyBytes, baselineBody, loadAvg())
+	bl, err := newBaseline(ctx, pool, many.First(), o.baselineLZ4)
 	if err != nil {
 		return err
 	}
