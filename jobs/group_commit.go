@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -128,7 +129,7 @@ func (g *groupCommit) commit(in *Ingest, group []*waiting) {
 	for i, q := range group {
 		ds[i], works[i] = q.d, q.work
 	}
-	stored, err := store.InsertDeliveriesWork(ctx, in.Store.Pool, ds, works)
+	stored, err := insertGroup(ctx, in.Store, ds, works)
 	switch {
 	case err != nil && len(group) == 1:
 		group[0].done <- groupResult{err: err}
@@ -145,6 +146,18 @@ func (g *groupCommit) commit(in *Ingest, group []*waiting) {
 		}
 		q.done <- groupResult{stored: stored[i]}
 	}
+}
+
+// insertGroup stores a group, and turns a panic into an error: the
+// writer's goroutine has no HTTP server to recover it, and a process that
+// dies would leave every delivery of the group unanswered.
+func insertGroup(ctx context.Context, st *store.Store, ds []*store.Delivery, works []*store.Work) (stored []store.Stored, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			stored, err = nil, fmt.Errorf("store %d deliveries: panic: %v", len(ds), p)
+		}
+	}()
+	return store.InsertDeliveriesWork(ctx, st.Pool, ds, works)
 }
 
 // groupContext runs a group until the latest deadline of its deliveries,

@@ -238,3 +238,13 @@ func TestGroupContext(t *testing.T) {
 	require.InDelta(t, groupTimeout.Seconds(), deadline(soon, context.Background()), 1)
 	require.InDelta(t, 1, deadline(soon), 0.5)
 }
+
+// A panic while storing a group becomes the group's error: every delivery
+// of it is then stored alone, and no caller waits for ever.
+func TestInsertGroupRecoversAPanic(t *testing.T) {
+	t.Parallel()
+	ds := []*store.Delivery{delivery("a", `{}`), delivery("b", `{}`)}
+	stored, err := insertGroup(context.Background(), &store.Store{}, ds, make([]*store.Work, len(ds))) // no pool: pgx panics
+	require.ErrorContains(t, err, "panic")
+	require.Nil(t, stored)
+}
