@@ -309,19 +309,8 @@ func (r *jsonReader) object(f *jsonField, p *giteaPayload, depth int) error {
 		if err := r.value(member, p, depth); err != nil {
 			return err
 		}
-		r.space()
-		if r.i >= len(r.data) {
-			return r.syntax("after object key:value pair")
-		}
-		switch r.data[r.i] {
-		case ',':
-			r.i++
-			r.space()
-		case '}':
-			r.i++
-			return nil
-		default:
-			return r.syntax("after object key:value pair")
+		if more, err := r.more('}', "after object key:value pair"); !more {
+			return err
 		}
 	}
 }
@@ -340,21 +329,28 @@ func (r *jsonReader) array(depth int) error {
 		if err := r.value(nil, nil, depth); err != nil {
 			return err
 		}
-		r.space()
-		if r.i >= len(r.data) {
-			return r.syntax("after array element")
+		if more, err := r.more(']', "after array element"); !more {
+			return err
 		}
+	}
+}
+
+// more reads what follows a member or an element: a comma, and more
+// follow, or the closing bracket.
+func (r *jsonReader) more(closing byte, after string) (bool, error) {
+	r.space()
+	if r.i < len(r.data) {
 		switch r.data[r.i] {
 		case ',':
 			r.i++
 			r.space()
-		case ']':
+			return true, nil
+		case closing:
 			r.i++
-			return nil
-		default:
-			return r.syntax("after array element")
+			return false, nil
 		}
 	}
+	return false, r.syntax(after)
 }
 
 // str reads a string at r.i, which is a quote, and says whether it holds an

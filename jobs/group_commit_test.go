@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/qemgate/qemgate/internal/pgtest"
@@ -29,15 +27,12 @@ type groupFixture struct {
 func newGroupFixture(t *testing.T) *groupFixture {
 	t.Helper()
 	f := &groupFixture{pool: pgtest.New(t)}
-	workers := river.NewWorkers()
-	Register(workers, Deps{})
-	client, err := river.NewClient(riverpgxv5.New(f.pool), &river.Config{Workers: workers})
-	require.NoError(t, err)
-	f.in = &Ingest{Store: store.New(f.pool), River: client, OnGroup: func(n int) {
+	f.in = newDispatchIngest(t, f.pool)
+	f.in.OnGroup = func(n int) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.groups = append(f.groups, n)
-	}}
+	}
 	return f
 }
 
@@ -56,14 +51,15 @@ func (f *groupFixture) holdWriter(t *testing.T) (release func()) {
 	return release
 }
 
-// waitQueued waits until n deliveries wait for the writer.
+// waitQueued waits until the writer has taken a group and n deliveries
+// wait for the next.
 func (f *groupFixture) waitQueued(t *testing.T, n int) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		f.in.group.mu.Lock()
 		defer f.in.group.mu.Unlock()
-		return len(f.in.group.queue) == n
-	}, time.Minute, 5*time.Millisecond, "%d deliveries waiting for the group writer", n)
+		return f.in.group.writers == 1 && len(f.in.group.queue) == n
+	}, time.Minute, 5*time.Millisecond, "a group being written and %d deliveries waiting for the next", n)
 }
 
 func (f *groupFixture) sizes() []int {
@@ -111,7 +107,7 @@ func TestAcceptStoresConcurrentDeliveriesInOneGroup(t *testing.T) {
 	f := newGroupFixture(t)
 	release := f.holdWriter(t)
 	first := f.acceptAll(ctx, []*store.Delivery{delivery("first", `{}`)}, func(int) Intent { return Intent{Repo: "products/SLFO", Number: 1} })
-	f.waitQueued(t, 0) // the writer has taken it and waits for the lock
+	f.waitQueued(t, 0) // the writer has taken it, and waits for the lock
 
 	var ds []*store.Delivery
 	for i := range 30 {
