@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -19,20 +18,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/qemgate/qemgate/config"
+	"github.com/qemgate/qemgate/internal/browsertest"
 	"github.com/qemgate/qemgate/internal/pgtest"
 	"github.com/qemgate/qemgate/jobs"
 )
-
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no chromium or chromium-browser on PATH: install it (apt-get install -y chromium) to run the browser test")
-	return ""
-}
 
 // statusLog remembers the answers to the requests it saw, for the test to
 // wait on.
@@ -80,7 +69,7 @@ func (w *statusWriter) Flush() {
 // 127.0.0.1, so the SameSite=Strict cookie is sent along) cannot retry it.
 func TestBrowserAdminLogin(t *testing.T) {
 	t.Parallel()
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	const token = "browser-admin-token"
 
 	srv := httptest.NewUnstartedServer(nil)
@@ -114,33 +103,7 @@ func TestBrowserAdminLogin(t *testing.T) {
 	}
 	require.Equal(t, "cancelled", state())
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	}
-	bctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	bctx, cancelAlloc := chromedp.NewExecAllocator(bctx, opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(bctx)
-	t.Cleanup(cancelBrowser)
-	eval := func(js string, v any) {
-		t.Helper()
-		raw, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](js))
-		require.NoError(t, err, js)
-		require.NoError(t, json.Unmarshal(raw, v), js)
-	}
+	bctx, eval := browsertest.New(t, bin, 90*time.Second)
 	// waitFor polls cond until it holds or the deadline passes: a busy
 	// machine is only slower, never wrong.
 	waitFor := func(what string, cond func() bool) {

@@ -1,11 +1,8 @@
 package dashboard
 
 import (
-	"context"
-	"encoding/json"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,58 +10,22 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/qemgate/qemgate/internal/browsertest"
 )
 
 // screenshotEnv, set to 1, rewrites docs/dashboard-blocked.png.
 const screenshotEnv = "QEMGATE_UPDATE_SCREENSHOT"
 
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no chromium or chromium-browser on PATH: install it (apt-get install -y chromium) to run the browser test")
-	return ""
-}
-
 // TestBrowserBlocked drives /blocked in headless Chromium against the real
 // server on seeded data: rows, order, highlighting and the filter form.
 func TestBrowserBlocked(t *testing.T) {
 	t.Parallel()
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	srv := httptest.NewServer(dashSetup(t))
 	t.Cleanup(srv.Close)
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelBrowser := chromedp.NewContext(ctx)
-	t.Cleanup(cancelBrowser)
-
-	run := func(js string, v any) {
-		t.Helper()
-		raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](js))
-		require.NoError(t, err, js)
-		require.NoError(t, json.Unmarshal(raw, v), js)
-	}
+	ctx, run := browsertest.New(t, bin, 60*time.Second)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/blocked?group_names=kernel,core,containers,aggregate"),
 		chromedp.WaitVisible(chromedp.CSS("table.blocked")),
