@@ -151,7 +151,7 @@ func New(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, opts Option
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
 
-	ingest := &jobs.Ingest{Store: a.Store, River: a.River, Logger: logger.With("component", "dispatcher"), OnRetry: func(sqlstate string, attempt int) {
+	ingest := &jobs.Ingest{Store: a.Store, River: a.River, Logger: logger.With("component", "ingest"), OnRetry: func(sqlstate string, attempt int) {
 		a.Metrics.IngestRetried(sqlstate)
 		logger.Warn("ingest transaction aborted by PostgreSQL; running it again", "sqlstate", sqlstate, "attempt", attempt)
 	}, OnGroup: a.Metrics.IngestGroup}

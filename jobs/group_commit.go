@@ -140,7 +140,7 @@ func (g *groupCommit) commit(in *Ingest, group []*waiting) {
 		in.OnGroup(len(group))
 	}
 	for i, q := range group {
-		if err != nil || !stored[i].Inserted {
+		if err != nil || !stored[i].Inserted() {
 			q.done <- groupResult{alone: true}
 			continue
 		}

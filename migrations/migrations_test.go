@@ -91,3 +91,23 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 	require.ErrorIs(t, err, migrations.ErrNotCurrent)
 	require.Contains(t, err.Error(), "0002_pulls")
 }
+
+// Delivery bodies are compressed with lz4 on a server that has it, and
+// the migration still applies on one that does not (it keeps pglz).
+func TestDeliveryBodiesUseLZ4WhereTheServerHasIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := emptyPool(t)
+	_, err := migrations.Up(ctx, pool, nil)
+	require.NoError(t, err)
+
+	_, lz4Err := pool.Exec(ctx, `CREATE TEMP TABLE lz4_probe (b bytea COMPRESSION lz4)`)
+	var method string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT attcompression::text FROM pg_attribute
+		WHERE attrelid = 'deliveries'::regclass AND attname = 'body'`).Scan(&method))
+	if lz4Err != nil {
+		require.Empty(t, method, "no lz4 on this server (%v): the server's default", lz4Err)
+		return
+	}
+	require.Equal(t, "l", method, "lz4")
+}

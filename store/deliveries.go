@@ -141,12 +141,15 @@ const insertDeliveryWorkSQL = `
 	)
 	SELECT id, received_at FROM d`
 
-// Stored is what InsertDeliveriesWork did with one delivery.
+// Stored is what InsertDeliveriesWork did with one delivery: its id and
+// time when it was inserted, zero when it was not.
 type Stored struct {
-	Inserted   bool
 	ID         int64
 	ReceivedAt time.Time
 }
+
+// Inserted says whether the delivery was stored.
+func (s Stored) Inserted() bool { return s.ID != 0 }
 
 // InsertDeliveriesWork stores many deliveries, each with its work when
 // works[i] is not nil, in one statement: one round trip and, in
@@ -193,7 +196,7 @@ func InsertDeliveriesWork(ctx context.Context, db DBTX, ds []*Delivery, works []
 		if !ok {
 			return nil, fmt.Errorf("insert %d deliveries: stored %s/%s, which was not asked for", n, k.source, k.id)
 		}
-		stored[i] = Stored{Inserted: true, ID: id, ReceivedAt: at}
+		stored[i] = Stored{ID: id, ReceivedAt: at}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("insert %d deliveries, the first %s/%s: %w", n, ds[0].Source, ds[0].DeliveryID, err)
